@@ -1,0 +1,7 @@
+"""Registers the built-in architecture families with the registry."""
+from __future__ import annotations
+
+from .registry import Architecture, register
+from .stylegan2 import StyleGAN2Config, StyleGAN2Generator
+
+register(Architecture("stylegan2", StyleGAN2Config, StyleGAN2Generator))
