@@ -1,8 +1,10 @@
 """Registers the built-in architecture families with the registry."""
 from __future__ import annotations
 
-from .discriminators import StyleGAN2Discriminator
+from .discriminators import ProgressiveDiscriminator, StyleGAN2Discriminator
 from .registry import Architecture, register
+from .stylegan1 import StyleGANConfig, StyleGANGenerator
 from .stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
+register(Architecture("stylegan", StyleGANConfig, StyleGANGenerator, ProgressiveDiscriminator))
 register(Architecture("stylegan2", StyleGAN2Config, StyleGAN2Generator, StyleGAN2Discriminator))

@@ -100,3 +100,31 @@ def blur(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     """Same-size FIR blur with an odd-sized normalised 2-D filter (StyleGAN's [1, 2, 1])."""
     p = f.shape[-1] // 2
     return upfirdn2d(x, f, padding=(p, p, p, p))
+
+
+def render_progressive(blocks, run_block, resolution: int, alpha: float, start_block: int = 0,
+                       x: torch.Tensor | None = None, on_block=None) -> torch.Tensor:
+    """Run the blocks up to `resolution` and turn the last one's features into an image.
+
+    `blocks` are the generator's blocks from 4² upwards, each with `.resolution` and `.torgb`;
+    `run_block(i, x)` runs block i. With α < 1 the image fades in from the previous block's toRGB
+    (see `fade_in`). `start_block`/`x` resume from a stored block output; `on_block(i, x, img)`
+    sees every block's features (img is None but for the last block).
+    """
+    active = [b for b in blocks if b.resolution <= resolution]
+    last = len(active) - 1
+    if not 0 <= start_block <= last:
+        raise ValueError(f"start_block must be in 0..{last}, got {start_block}")
+    if start_block > 0 and x is None:
+        raise ValueError("resuming at a later block needs that block's input features x")
+    img = None
+    for i in range(start_block, last + 1):
+        x_prev = x
+        x = run_block(i, x)                                                   # [N, C, r, r]
+        if i == last:
+            img = active[i].torgb(x)                                          # [N, 3, r, r]
+            if alpha < 1 and i > 0:
+                img = fade_in(active[i - 1].torgb(x_prev), img, alpha)
+        if on_block is not None:
+            on_block(i, x, img)
+    return img
