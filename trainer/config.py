@@ -23,8 +23,7 @@ class TrainConfig:
     res: int = 64                         # target resolution (power of two)
     data: str = "synthetic:faces"         # image folder, .zip or "synthetic:faces"
     xflip: bool = False
-    conditional: bool = False             # feed the dataset's class index as c (one-hot)
-    model: dict = field(default_factory=dict)   # overrides of the arch config (z_dim, channel_max…)
+    model: dict = field(default_factory=dict)   # arch config overrides (z_dim, channel_max, c_dim…)
     out: str = "runs/run"
     device: str = "auto"                  # auto | cpu | cuda | cuda:1 | mps
     resume: str = ""                      # "" fresh; "latest" = out/latest.safetensors; else a file
@@ -121,12 +120,11 @@ class TrainConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
-# Small networks for a CPU: ~1–3 M parameters per network at 64².
+# Small networks for a CPU (channels = min(channel_base / res, channel_max)).
 _CPU_MODEL = {
-    "pggan": {"z_dim": 256, "fmap_base": 2048, "fmap_max": 256, "channel_base": 2048,
-              "channel_max": 256},
-    "stylegan": {"z_dim": 256, "w_dim": 256, "mapping_layers": 4, "fmap_base": 2048,
-                 "fmap_max": 256, "channel_base": 2048, "channel_max": 256},
+    "pggan": {"z_dim": 256, "channel_base": 4096, "channel_max": 256},
+    "stylegan": {"z_dim": 256, "w_dim": 256, "mapping_layers": 4, "channel_base": 4096,
+                 "channel_max": 256},
     "stylegan2": {"z_dim": 256, "w_dim": 256, "mapping_layers": 4, "channel_base": 4096,
                   "channel_max": 256},
 }

@@ -145,7 +145,11 @@ class Trainer:
     def _data(self):
         if self.dataset is None:
             from .data import open_dataset
-            self.dataset = open_dataset(self.config.data, self.config.res, xflip=self.config.xflip)
+            data = open_dataset(self.config.data, self.config.res, xflip=self.config.xflip,
+                                labels=self.G.c_dim > 0)
+            if self.env.enabled:
+                data = data.shard(self.env.rank, self.env.world_size)
+            self.dataset = data
         return self.dataset
 
     # ---------------------------------------------------------------------------------------------
