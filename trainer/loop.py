@@ -94,6 +94,7 @@ class Trainer:
             dist.broadcast_module(m, self.env)
         self.grid_z, self.grid_c = self._grid_latents()
         self.dataset = dataset
+        self.start_kimg = self.kimg
         self._tick_sums: dict[str, list[float]] = {}
         self._tick_t0, self._tick_nimg0, self._paused_s = time.perf_counter(), self.cur_nimg, 0.0
 
@@ -142,7 +143,8 @@ class Trainer:
             c = c.to(self.device)
         return z, c
 
-    def _data(self):
+    def open_data(self):
+        """The dataset (opened on first use; sharded by rank under torchrun)."""
         if self.dataset is None:
             from .data import open_dataset
             data = open_dataset(self.config.data, self.config.res, xflip=self.config.xflip,
@@ -218,7 +220,7 @@ class Trainer:
         return out
 
     def _reals(self, n: int, g):
-        images, labels = self._data().sample(n, self.gens["data"], resolution=g.resolution)
+        images, labels = self.open_data().sample(n, self.gens["data"], resolution=g.resolution)
         real = images.to(self.device, torch.float32)                            # [n, 3, r, r]
         if self.config.progressive:
             real = L.fade_reals(real, g.alpha)
