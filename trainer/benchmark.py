@@ -41,6 +41,26 @@ class _FlopCount(TorchDispatchMode):
         return out
 
 
+def _mean_step_flops(trainer) -> float:
+    """FLOPs of a step averaged over a lazy-regularisation cycle: one counted step per kind of
+    step (plain, R1, path length, both), weighted by how often that kind occurs."""
+    cfg = trainer.config
+    r1 = cfg.r1_interval if cfg.loss == "logistic" and cfg.r1_gamma > 0 else 0
+    pl = cfg.pl_interval if cfg.pl_weight > 0 else 0
+    cycle = max(r1, 1) * max(pl, 1)
+    kinds: dict[tuple[bool, bool], list[int]] = {}
+    for k in range(cycle):
+        kinds.setdefault((bool(r1) and k % r1 == 0, bool(pl) and k % pl == 0), []).append(k)
+    saved, total = trainer.step_count, 0.0
+    for ks in kinds.values():
+        trainer.step_count = ks[0]
+        with _FlopCount() as fc:
+            trainer.step()
+        total += fc.total * len(ks)
+    trainer.step_count = saved
+    return total / cycle
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--archs", default=",".join(ARCHS), help="comma-separated (default: all)")
     p.add_argument("--res", type=int, default=64)
@@ -81,14 +101,7 @@ def bench_arch(arch: str, res: int, batch: int, steps: int, warmup: int, device:
         trainer.open_data()
         for _ in range(warmup):
             trainer.step()
-        cycle = max(cfg.r1_interval if cfg.r1_gamma > 0 else 1,
-                    cfg.pl_interval if cfg.pl_weight > 0 else 1)
-        flops = 0
-        for _ in range(cycle):            # count one full lazy-regularisation cycle
-            with _FlopCount() as fc:
-                trainer.step()
-            flops += fc.total
-        flops_per_step = flops / cycle
+        flops_per_step = _mean_step_flops(trainer)
         _sync(trainer.device)
         t0 = time.perf_counter()
         for _ in range(steps):

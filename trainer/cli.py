@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         rate = (result.kimg - trainer.start_kimg) * 1000 / max(result.seconds, 1e-9)
         print(f"{result.status}: {result.message}\n"
               f"  {result.kimg:.3f} kimg, {result.steps} steps, {result.seconds:.1f} s, "
-              f"{rate:.1f} img/s; resolution {trainer.growth().resolution}²\n"
+              f"{rate:.1f} img/s; resolution {trainer.growth()[0]}²\n"
               f"  checkpoint: {result.checkpoint}\n  run folder: {config.out}")
     return 1 if result.status == "failed" else 0
 

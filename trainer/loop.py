@@ -90,6 +90,10 @@ class Trainer:
             S.load_module(self.G_ema, init_weights["G_ema"], "G_ema")
             if init_weights["D"]:
                 S.load_module(self.D, init_weights["D"], "D")
+            set_growth((self.G, self.G_ema, self.D), self.config.res, 1.0)   # full size
+        else:
+            g = self.schedule.at(0)
+            set_growth((self.G, self.G_ema, self.D), g.resolution, g.alpha)
         for m in (self.G, self.G_ema, self.D):
             dist.broadcast_module(m, self.env)
         self.grid_z, self.grid_c = self._grid_latents()
@@ -161,12 +165,13 @@ class Trainer:
     def kimg(self) -> float:
         return self.cur_nimg / 1000
 
-    def growth(self):
-        return self.schedule.at(self.cur_nimg)
+    def growth(self) -> tuple[int, float]:
+        """(resolution, α) the networks were last trained at — what a checkpoint renders."""
+        return self.G.current_resolution, self.G.alpha
 
     def step(self) -> dict:
         cfg, gen = self.config, self.gens["train"]
-        g = self.growth()
+        g = self.schedule.at(self.cur_nimg)
         set_growth((self.G, self.G_ema, self.D), g.resolution, g.alpha)
         n = g.batch // self.env.world_size
 
@@ -322,10 +327,10 @@ class Trainer:
         now = time.perf_counter()
         seconds = max(now - self._tick_t0 - self._paused_s, 1e-9)
         nimg = self.cur_nimg - self._tick_nimg0
-        g = self.growth()
+        res, alpha = self.growth()
         stats = {k: float(np.mean(v)) for k, v in self._tick_sums.items()}
         stats.update(tick=self.tick, kimg=self.kimg, step=self.step_count,
-                     resolution=g.resolution, alpha=g.alpha, batch=g.batch,
+                     resolution=res, alpha=alpha, batch=self.config.batch_at(res),
                      sec_per_tick=seconds, sec_per_kimg=seconds / max(nimg / 1000, 1e-9),
                      images_per_s=nimg / seconds)
         self.folder.append_stats(stats)
@@ -343,8 +348,6 @@ class Trainer:
         """G_ema on the fixed grid latents at the current resolution (rank 0 only)."""
         if not self.env.is_main:
             return None
-        g = self.growth()
-        set_growth((self.G_ema,), g.resolution, g.alpha)
         rows, cols = self.config.preview_grid
         images = []
         for i in range(0, rows * cols, 16):
@@ -367,12 +370,12 @@ class Trainer:
         if bad is not None:
             raise NonFiniteError(f"step {self.step_count}: weight {bad} is not finite; not saved, "
                                  "the last good checkpoint is kept")
-        g = self.growth()
+        res, alpha = self.growth()
         opt_G, groups_G = S.optimizer_tensors(self.nets.opt_G)
         opt_D, groups_D = S.optimizer_tensors(self.nets.opt_D)
-        meta = {"kimg": self.kimg, "growth": {"resolution": g.resolution, "alpha": g.alpha},
+        meta = {"kimg": self.kimg, "growth": {"resolution": res, "alpha": alpha},
                 "train": {"step": self.step_count, "cur_nimg": self.cur_nimg, "tick": self.tick,
-                          "next_nimg": dict(self.next_nimg), "phase": g.phase,
+                          "next_nimg": dict(self.next_nimg),
                           "world_size": self.env.world_size},
                 "train_config": self.config.to_dict(), "optim": {"G": groups_G, "D": groups_D}}
         path = self.folder.path / snapshot_name(self.kimg) if snapshot else self.folder.latest
