@@ -110,6 +110,8 @@ def read_initial_weights(path: str | Path, arch: str) -> dict:
         raise CheckpointError(f"{path}: not a GANStudio checkpoint, and this version cannot "
                               "import other formats yet") from None
     G = load_generator(path)
+    if isinstance(G, tuple):        # (generator, ModelMeta)
+        G = G[0]
     if getattr(G, "arch", None) != arch:
         raise CheckpointError(f"{path} holds a {getattr(G, 'arch', '?')} model; this run trains {arch}")
     state = {k: v.detach().cpu() for k, v in G.state_dict().items()}
