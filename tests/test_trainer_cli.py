@@ -62,3 +62,32 @@ def test_python_dash_m_trainer_has_the_documented_options():
     assert proc.returncode == 0
     for option in ("--data", "--arch", "--res", "--kimg", "--out", "--resume", "--batch", "--seed"):
         assert option in proc.stdout
+
+
+def test_ctrl_c_finishes_the_step_saves_and_exits_cleanly(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "trainer", "--data", "synthetic:faces?n=16", "--arch",
+           "stylegan2", "--res", "8", "--kimg", "1000", "--out", str(out), "--batch", "4"] + TINY
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    try:
+        lines = []
+        for line in proc.stdout:                      # wait for the first tick line
+            lines.append(line)
+            if line.startswith("tick "):
+                break
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    text = "".join(lines) + rest
+    assert proc.returncode == 0, text
+    assert "stopping after this step" in text and "stopped: stopped at" in text
+    meta = read_checkpoint(out / "latest.safetensors").meta
+    assert meta["train"]["step"] >= 1

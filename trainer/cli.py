@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         stop["requested"] = True
         progress.write("stopping after this step (Ctrl-C again to abort without saving)…")
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Ctrl-C (and torchrun's SIGTERM to its workers) → finish the step, save, exit.
+    previous = {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         result = trainer.run(should_stop=lambda: stop["requested"])
     except KeyboardInterrupt:
@@ -174,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         print("ganstudio-train: aborted; latest.safetensors is from the last save", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         progress.close()
         dist.shutdown()
     if env.is_main:

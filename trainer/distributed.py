@@ -48,6 +48,8 @@ def init(env: DistEnv, device: torch.device) -> None:
     if not env.enabled or dist.is_initialized():
         return
     backend = "nccl" if device.type == "cuda" else "gloo"
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
     dist.init_process_group(backend=backend, rank=env.rank, world_size=env.world_size)
 
 

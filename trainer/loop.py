@@ -7,7 +7,7 @@ schedule position, path-length mean — is in the checkpoint, so a resumed run c
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -68,7 +68,7 @@ class Trainer:
         self.device = dist.device_for(self.env, pick_device(config.device))
         dist.init(self.env, self.device)
         self.folder = RunFolder(config.out, enabled=self.env.is_main)
-        resume_ckpt, init_weights, model_config = self._starting_point()
+        self.config, resume_ckpt, init_weights, model_config = S.starting_point(self.config)
         self.schedule = GrowthSchedule(self.config)
         for r in self.schedule.resolutions():
             if self.config.batch_at(r) % self.env.world_size:
@@ -101,27 +101,6 @@ class Trainer:
         self.start_kimg = self.kimg
         self._tick_sums: dict[str, list[float]] = {}
         self._tick_t0, self._tick_nimg0, self._paused_s = time.perf_counter(), self.cur_nimg, 0.0
-
-    # ---------------------------------------------------------------------------------------------
-    # Where the run starts: fresh, exact resume, or fine-tuning from a file's weights
-    # ---------------------------------------------------------------------------------------------
-    def _starting_point(self):
-        cfg = self.config
-        if not cfg.resume:
-            return None, None, cfg.model_config()
-        if cfg.resume == "latest":
-            path = Path(cfg.out) / "latest.safetensors"
-            if not path.is_file():
-                raise CheckpointError(f"nothing to resume: {path} does not exist")
-            ckpt = S.read_training_checkpoint(path)
-            if ckpt.arch != cfg.arch:
-                raise CheckpointError(f"{path} trains {ckpt.arch}, not {cfg.arch}")
-            return ckpt, None, ckpt.config
-        weights = S.read_initial_weights(cfg.resume, cfg.arch)
-        res = int(weights["config"].get("img_resolution", cfg.res))
-        # Fine-tuning keeps the model's own size and trains it at full resolution.
-        self.config = replace(cfg, res=res, start_res=res).validate()
-        return None, weights, weights["config"]
 
     def _load_training_state(self, ckpt) -> None:
         train = ckpt.meta["train"]

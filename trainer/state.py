@@ -8,6 +8,7 @@ keyed `r<rank>.<stream>`), `loss` (the path-length mean). JSON meta: `kimg`, `gr
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -116,3 +117,26 @@ def read_initial_weights(path: str | Path, arch: str) -> dict:
         raise CheckpointError(f"{path} holds a {getattr(G, 'arch', '?')} model; this run trains {arch}")
     state = {k: v.detach().cpu() for k, v in G.state_dict().items()}
     return {"config": G.config_dict(), "G": state, "G_ema": state, "D": {}}
+
+
+def starting_point(config):
+    """Where a run starts: (config, training checkpoint | None, initial weights | None, model config).
+
+    `resume == ""`: fresh. `"latest"`: the run folder's latest.safetensors, resumed exactly.
+    A path: fine-tuning from that file's weights — the model keeps its own size and trains at
+    full resolution from the first step (no regrowing), with fresh optimizers and counters.
+    """
+    if not config.resume:
+        return config, None, None, config.model_config()
+    if config.resume == "latest":
+        path = Path(config.out) / "latest.safetensors"
+        if not path.is_file():
+            raise CheckpointError(f"nothing to resume: {path} does not exist")
+        ckpt = read_training_checkpoint(path)
+        if ckpt.arch != config.arch:
+            raise CheckpointError(f"{path} trains {ckpt.arch}, not {config.arch}")
+        return config, ckpt, None, ckpt.config
+    weights = read_initial_weights(config.resume, config.arch)
+    res = int(weights["config"].get("img_resolution", config.res))
+    config = dataclasses.replace(config, res=res, start_res=res).validate()
+    return config, None, weights, weights["config"]
