@@ -25,6 +25,12 @@ ACTIONS = [
     ("zoom_out", "View", "Zoom &out", ["Ctrl+-"], "zoom_out"),
 ]
 
+# the toolbar above the image: action name → short label (None: separator)
+TOOLBAR = [("open", "Open"), ("save_image", "Save"), ("copy_image", "Copy"), None,
+           ("undo", "Undo"), ("redo", "Redo"), ("reset", "Reset"), None,
+           ("fit", "Fit"), ("actual", "1×"), ("zoom_out", "−"), ("zoom_in", "+"), None,
+           ("grid", "Mixing grid")]
+
 
 def install_actions(window) -> dict[str, QAction]:
     """Create the menu bar and return the actions by name."""
@@ -45,6 +51,16 @@ def install_actions(window) -> dict[str, QAction]:
         actions[name] = act
         if name in ("grid", "copy_image", "prev_seed_b"):
             menus[menu].addSeparator()
+    bar = window.addToolBar("Main")
+    bar.setObjectName("mainToolbar")
+    bar.setMovable(False)
+    for item in TOOLBAR:
+        if item is None:
+            bar.addSeparator()
+            continue
+        name, label = item
+        actions[name].setIconText(label)
+        bar.addAction(actions[name])
     return actions
 
 

@@ -17,8 +17,9 @@ class _SliderLine(QWidget):
 
     def __init__(self, text: str, parent=None):
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         lay = QHBoxLayout(self)
-        lay.setContentsMargins(4, 0, 4, 0)
+        lay.setContentsMargins(6, 1, 8, 1)
         lay.setSpacing(6)
         self.label = QLabel(text)
         self.label.setMinimumWidth(118)
@@ -32,7 +33,6 @@ class _SliderLine(QWidget):
         self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.noise = QCheckBox()
         self.noise.setToolTip("Noise on/off for the layers this style feeds")
-        self.marker_slot = lay
         lay.addWidget(self.label)
         lay.addWidget(self.slider, 1)
         lay.addWidget(self.value)
@@ -56,8 +56,11 @@ class StyleRow(_SliderLine):
         self.layout().insertWidget(0, self.marker)
         self.noise.setChecked(True)
         self.noise.setEnabled(has_noise)
-        if not has_noise:
-            self.noise.setToolTip("No layer fed by this style adds noise")
+        if not has_noise:                      # keep the column aligned, show nothing
+            policy = self.noise.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            self.noise.setSizePolicy(policy)
+            self.noise.hide()
         self.slider.floatChanged.connect(self._on_slider_floatChanged)
         self.noise.toggled.connect(lambda on: self.noiseToggled.emit(self.index, on))
 
@@ -82,6 +85,10 @@ class GroupHeader(_SliderLine):
         super().__init__(text, parent)
         self.group = group
         self.setObjectName("groupHeader")
+        lead = QWidget()
+        lead.setFixedWidth(SourceMarker().width())      # align with the rows' markers
+        self.layout().insertWidget(0, lead)
+        self.layout().setContentsMargins(6, 5, 8, 5)
         self.label.setObjectName("groupTitle")
         self.slider.setToolTip(f"Set every {group} row at once (double-click resets)")
         self.noise.setToolTip(f"Noise on/off for every {group} row")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .state import ExplorerState
 from .style_row import GroupHeader, StyleRow
@@ -62,6 +62,7 @@ class StyleRowsPanel(QScrollArea):
         lay = QVBoxLayout(body)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(1)
+        lay.addWidget(self._captions())
         for g in GROUPS:
             specs = [s for s in self._specs if s.group == g]
             if not specs:
@@ -89,6 +90,27 @@ class StyleRowsPanel(QScrollArea):
                 lay.addWidget(row)
         lay.addStretch(1)
         self.setWidget(body)
+
+    @staticmethod
+    def _captions() -> QWidget:
+        """Column captions above the rows."""
+        w = QWidget()
+        row = QHBoxLayout(w)
+        row.setContentsMargins(6, 0, 8, 2)
+        for text, stretch, align in (("from", 0, Qt.AlignmentFlag.AlignLeft),
+                                     ("layer", 0, Qt.AlignmentFlag.AlignLeft),
+                                     ("offset along direction (σ of W)", 1,
+                                      Qt.AlignmentFlag.AlignHCenter),
+                                     ("noise", 0, Qt.AlignmentFlag.AlignRight)):
+            label = QLabel(text)
+            label.setObjectName("columnCaption")
+            label.setAlignment(align)
+            if text == "from":
+                label.setFixedWidth(26)
+            if text == "layer":
+                label.setMinimumWidth(118)
+            row.addWidget(label, stretch)
+        return w
 
     def set_state(self, state: ExplorerState) -> None:
         self._state = state

@@ -27,6 +27,19 @@ QSlider::add-page:vertical {{ background: #b0703a; border-radius: 2px; }}
 QSlider::handle:vertical {{ background: #d8dde4; height: 8px; margin: 0 -4px; border-radius: 4px; }}
 QSlider::handle:disabled {{ background: #555a61; }}
 QScrollArea {{ border: none; }}
+QCheckBox::indicator {{ width: 11px; height: 11px; border: 1px solid #5d646e; border-radius: 2px;
+                        background: #17191c; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
+QCheckBox::indicator:indeterminate {{ background: #2d4f78; border-color: {ACCENT}; }}
+QCheckBox::indicator:disabled {{ background: #25282d; border-color: #3a3f47; }}
+#columnCaption {{ color: #7c8591; font-size: 7pt; }}
+QToolBar {{ background: #1b1d21; border: none; border-bottom: 1px solid #2c2f34; spacing: 2px;
+           padding: 2px 6px; }}
+QToolBar QToolButton {{ padding: 3px 8px; border-radius: 3px; color: #c9d0d9; }}
+QToolBar QToolButton:hover {{ background: #2f333a; }}
+QToolBar QToolButton:disabled {{ color: #555a61; }}
+QToolBar::separator {{ background: #33373e; width: 1px; margin: 4px 6px; }}
+QMenuBar {{ background: #1b1d21; }}
 QStatusBar {{ background: #1b1d21; color: #aab3bf; }}
 QStatusBar::item {{ border: none; }}
 QStatusBar QLabel {{ padding: 0 8px; }}
