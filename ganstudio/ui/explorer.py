@@ -123,12 +123,15 @@ class Explorer(QObject):
         return result.image
 
     def current_request(self):
-        return None if self.model is None else self.state.to_request(self.model)
+        """The live request: previews allowed, the engine follows up with the full frame."""
+        if self.model is None:
+            return None
+        return self.state.to_request(self.model).replace(preview=True)
 
     def frame_is_current(self) -> bool:
         """True when the shown frame belongs to the newest submitted request."""
         return (not self._timer.isActive() and self.last_result is not None
-                and self.last_result.stamp == self.last_stamp)
+                and self.last_result.stamp == self.last_stamp and not self.last_result.is_preview)
 
     # --- engine --------------------------------------------------------------------------------
     def _submit(self) -> None:

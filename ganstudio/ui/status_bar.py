@@ -28,7 +28,7 @@ class StatusBar(QStatusBar):
             self.render_label.setText(f"{render_ms:.1f} ms")
         span = self._frames[-1] - self._frames[0] if len(self._frames) > 1 else 0.0
         fps = (len(self._frames) - 1) / span if span > 0 else 0.0
-        self.fps_label.setText(f"{fps:.1f} fps")
+        self.fps_label.setText(f"{fps:.1f} fps" if fps > 0 else "— fps")
 
     def set_device(self, device: str) -> None:
         self.device_label.setText(device)
