@@ -3,7 +3,7 @@
 Order (CONTRACTS.md): ws_A and ws_B from their sources (seed → z via core.latents.z_from_seed →
 mapping with class, ψ, cutoff; a stored z goes through the mapping too; stored ws are used as
 they are, ψ does not apply to them); layers ≥ crossover take B (core.latents.style_mix); then the
-per-layer blend lerps towards B (0 keeps, 1 = B); then layer i moves by offsets[i]·σ_i·d_i, d_i
+per-layer blend lerps towards B (torch.lerp: 0 keeps, 1 = B exactly); then layer i moves by offsets[i]·σ_i·d_i, d_i
 the unit direction and σ_i the standard deviation of mapped W (ψ = 1) projected on d_i, estimated
 from 1,000 z of a fixed seed (cached per model and direction).
 """
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ganstudio.core.interface import GeneratorBase
-from ganstudio.core.latents import blend_layers, style_mix, z_from_seed
+from ganstudio.core.latents import style_mix, z_from_seed
 
 from .request import LatentSource, RenderRequest
 
@@ -146,7 +146,8 @@ class LatentRecipe:
             if r.blend is not None:
                 if len(r.blend) != self.num_ws:
                     raise RecipeError(f"{len(r.blend)} blend weights for {self.num_ws} W inputs")
-                ws = blend_layers(ws, ws_b, [float(t) for t in r.blend])
+                t = torch.tensor([float(v) for v in r.blend], device=self.device)
+                ws = torch.lerp(ws, ws_b, t[None, :, None])   # exact at 0 (A) and at 1 (B)
         if r.offsets is not None and any(float(o) != 0 for o in r.offsets):
             if len(r.offsets) != self.num_ws:
                 raise RecipeError(f"{len(r.offsets)} offsets for {self.num_ws} W inputs")
