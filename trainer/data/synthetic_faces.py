@@ -274,13 +274,14 @@ def draw_face(f: FaceFactors, resolution: int, supersample: int = SUPERSAMPLE) -
     # Nose hint and mouth.
     p.poly(_ellipse(0.0, 0.075, 0.018, 0.012, 16), _rgb(skin_shadow * 0.92))
     mw, my, depth = 0.08, 0.14, 0.045
+    lip_dark = 1.0 - 0.55 * f.skin_tone   # keeps the mouth visible on dark skin
     u = np.linspace(-1.0, 1.0, 21)
     curve = np.stack([mw * u, my + depth * f.mouth_curve * (1.0 - u ** 2)], axis=1)
     if f.mouth_curve > 0.35:   # open grin: fill between the lip line and a deeper lower curve
         lower = np.stack([mw * u, my + (depth * f.mouth_curve + 0.035 * (f.mouth_curve - 0.35))
                           * (1.0 - u ** 2)], axis=1)
-        p.poly(np.concatenate([curve, lower[::-1]]), (120, 30, 40))
-    p.line(curve, (140, 40, 50), 0.018)
+        p.poly(np.concatenate([curve, lower[::-1]]), _rgb(np.array((120, 30, 40)) * lip_dark))
+    p.line(curve, _rgb(np.array((150, 42, 52)) * lip_dark), 0.018)
 
     # Glasses.
     if f.glasses:
@@ -405,3 +406,4 @@ def sample_grid(resolution: int = 64, rows: int = 6, cols: int = 10, seed: int =
         r, c = divmod(i, cols)
         grid[r * resolution:(r + 1) * resolution, c * resolution:(c + 1) * resolution] = ds.image(i)
     return grid
+
