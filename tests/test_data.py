@@ -338,3 +338,7 @@ def test_shards_are_disjoint_and_cover_the_data():
         assert any(torch.allclose(x[k], a, atol=1e-6) for a in allowed)
     with pytest.raises(ValueError):
         ds.shard(3, 3)
+    calls = []
+    s1.preload(progress=lambda done, total: calls.append((done, total)), chunk=2)
+    assert calls == [(2, 3), (3, 3)] and ds.store._drawn[s1.indices].all()
+    np.testing.assert_array_equal(s1.factor_labels(), ds.store.labels_array()[[1, 4, 7]])
