@@ -355,8 +355,9 @@ class SyntheticFaces:
             self._drawn[i] = True
         return self._cache[idx]
 
-    def classes(self) -> np.ndarray:
-        return self.class_labels()
+    def classes(self, idx: np.ndarray) -> np.ndarray:
+        """[n] int64 class index (class_factor) per index; factors are sampled only for these."""
+        return np.array([self.class_index(i) for i in np.asarray(idx).tolist()], dtype=np.int64)
 
     def class_index(self, i: int) -> int:
         return int(getattr(self.factors(i), self.class_factor))
