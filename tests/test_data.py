@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from trainer.data import DatasetError, FACTORS, SyntheticFaces, open_dataset
-from trainer.data.folder import load_images, thumbnails
+from trainer.data import DatasetError, FACTORS, SyntheticFaces, open_dataset, thumbnails
+from trainer.data.folder import load_images
 from trainer.data.report import (CORRUPT, NO_CLASS_FOLDER, NOT_AN_IMAGE, TOO_SMALL,
                                  UNSUPPORTED)
 from trainer.data.synthetic_faces import FaceFactors, draw_face
@@ -243,6 +243,9 @@ def test_max_images_thumbnails_and_disk_cache(image_folder, tmp_path):
     assert len(ds) == 2
     thumbs, rep = thumbnails(image_folder, k=3, size=16)
     assert len(thumbs) == 3 and thumbs[0].shape == (16, 16, 3) and rep.usable == 3
+    faces, rep = thumbnails("synthetic:faces?n=100", k=4, size=16)
+    assert len(faces) == 4 and rep.usable == 100
+    np.testing.assert_array_equal(faces[3], SyntheticFaces(16, size=100)[3][0])
     assert [t.shape for t in ds.thumbnails(2, size=8)] == [(8, 8, 3)] * 2
 
     cache = tmp_path / "cache"
