@@ -152,8 +152,8 @@ class BigGANGenerator(GeneratorBase):
         return emb                                                             # [N, shared_dim]
 
     def mapping(self, z: torch.Tensor, c=None, truncation_psi: float = 1.0,
-                truncation_cutoff: int | None = None) -> torch.Tensor:
-        """z `[N, z_dim]` → ws `[N, num_ws, chunk]`; c is not used here (see the module doc)."""
+                truncation_cutoff: int | None = None, update_emas: bool = False) -> torch.Tensor:
+        """z `[N, z_dim]` → ws `[N, num_ws, chunk]`; c and update_emas are unused (no W space)."""
         if z.ndim != 2 or z.shape[1] != self.z_dim:
             raise ValueError(f"z must be [N, {self.z_dim}], got {tuple(z.shape)}")
         ws = z.to(torch.float32).reshape(z.shape[0], self.num_ws, self.w_dim)
