@@ -265,7 +265,7 @@ def sefa_directions(G: GeneratorBase, k: int = 10, layers: tuple[int, int] | Non
 # ---------------------------------------------------------------------------------------------
 
 def labelled_direction(ws, labels, name: str, *, layers: tuple[int, int] | None = None,
-                       l2: float = 1e-3, steps: int = 300) -> Direction:
+                       l2: float = 1e-2, steps: int = 300) -> Direction:
     """A linear classifier (binary labels) or regressor (other labels) in W; its normal is the direction.
 
     ws `[N, w_dim]`, labels `[N]`. Labels that are all 0/1 (or bool) fit an L2-regularised
@@ -287,8 +287,9 @@ def labelled_direction(ws, labels, name: str, *, layers: tuple[int, int] | None 
     if binary:
         a = torch.zeros(X.shape[1], dtype=torch.float64, requires_grad=True)
         b = torch.zeros([], dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.LBFGS([a, b], lr=1, max_iter=steps, line_search_fn="strong_wolfe",
-                                tolerance_grad=1e-10, tolerance_change=1e-12)
+        opt = torch.optim.LBFGS([a, b], lr=1, max_iter=steps, max_eval=2 * steps,
+                                line_search_fn="strong_wolfe",
+                                tolerance_grad=1e-7, tolerance_change=1e-10)
 
         def closure():
             opt.zero_grad()
