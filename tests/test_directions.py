@@ -136,7 +136,8 @@ def test_labelled_direction_raises_an_image_factor_on_generated_images(G):
     after = G.synthesis(moved).mean(dim=(1, 2, 3)).numpy()
     assert np.mean(after > brightness[test]) > 0.9
     # the linear score also predicts the held-out labels better than chance
-    acc = np.mean((direction_score(d, w[test].numpy()) > 0) == (brightness[test] > np.median(brightness[train])))
+    truth = brightness[test] > np.median(brightness[train])
+    acc = np.mean((direction_score(d, w[test].numpy()) > 0) == truth)
     assert acc > 0.75
     # continuous labels → ridge regression, same sign of effect
     r = labelled_direction(w[train].numpy(), brightness[train], "brightness")

@@ -1,4 +1,4 @@
-"""Semantic directions in W: GANSpace-style PCA, SeFa closed-form factorisation, labelled directions.
+"""Semantic directions in W: GANSpace-style PCA, SeFa closed-form factorisation, labelled ones.
 
 A `Direction` holds k unit vectors (`[k, w_dim]`, or per-layer `[k, num_ws, w_dim]`), the inclusive
 W-index range (first, last) they are applied to, one value per vector (explained variance,
@@ -39,7 +39,8 @@ class Direction:
     def __post_init__(self):
         v = np.asarray(self.vectors, dtype=np.float32)
         if v.ndim not in (2, 3) or v.shape[0] == 0:
-            raise DirectionError(f"direction vectors must be [k, w_dim] or [k, num_ws, w_dim], got {v.shape}")
+            raise DirectionError(f"direction vectors must be [k, w_dim] or [k, num_ws, w_dim], "
+                                 f"got {v.shape}")
         object.__setattr__(self, "vectors", v)
         object.__setattr__(self, "values", np.asarray(self.values, dtype=np.float64).reshape(-1))
         first, last = (int(x) for x in self.layers)
@@ -162,8 +163,10 @@ def resolve_layers(layers: tuple[int, int] | None, num_ws: int) -> tuple[int, in
 def sample_w(G: GeneratorBase, num_samples: int, seed: int, batch: int = 1024,
              truncation_psi: float = 1.0) -> torch.Tensor:
     """`num_samples` w `[N, w_dim]` from z drawn through a seeded `torch.Generator` (CPU draws)."""
+    if not G.has_w_space:
+        raise DirectionError("this generator has no W space (e.g. PGGAN): no W directions")
     if G.c_dim:
-        raise DirectionError("class-conditional generators need a class for sampling W; not supported yet")
+        raise DirectionError("sampling W of class-conditional generators is not supported yet")
     g = torch.Generator().manual_seed(int(seed))
     device = next(G.parameters()).device
     out = []
@@ -266,7 +269,8 @@ def sefa_directions(G: GeneratorBase, k: int = 10, layers: tuple[int, int] | Non
 
 def labelled_direction(ws, labels, name: str, *, layers: tuple[int, int] | None = None,
                        l2: float = 1e-2, steps: int = 300) -> Direction:
-    """A linear classifier (binary labels) or regressor (other labels) in W; its normal is the direction.
+    """A linear classifier (binary labels) or regressor (other labels) in W; its normal is the
+    direction.
 
     ws `[N, w_dim]`, labels `[N]`. Labels that are all 0/1 (or bool) fit an L2-regularised
     logistic regression by full-batch L-BFGS in torch (deterministic); any other numbers fit a
@@ -278,7 +282,8 @@ def labelled_direction(ws, labels, name: str, *, layers: tuple[int, int] | None 
     X = torch.as_tensor(np.asarray(ws), dtype=torch.float64)
     y = torch.as_tensor(np.asarray(labels, dtype=np.float64))
     if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
-        raise DirectionError(f"need ws [N, w_dim] and labels [N]; got {tuple(X.shape)} and {tuple(y.shape)}")
+        raise DirectionError(f"need ws [N, w_dim] and labels [N]; got {tuple(X.shape)} and "
+                             f"{tuple(y.shape)}")
     if len(X) < 4 or torch.unique(y).numel() < 2:
         raise DirectionError("need at least 4 samples and two different labels")
     mean, std = X.mean(0), X.std(0).clamp_min(1e-8)
@@ -297,7 +302,8 @@ def labelled_direction(ws, labels, name: str, *, layers: tuple[int, int] | None 
             loss = loss + l2 * a.square().sum()
             loss.backward()
             return loss
-        opt.step(closure)
+        with torch.enable_grad():           # callers may be inside no_grad (render workers)
+            opt.step(closure)
         a, b = a.detach(), b.detach()
         score = Xs @ a + b
         quality = float(((score > 0).double() == y).double().mean())
@@ -316,8 +322,8 @@ def labelled_direction(ws, labels, name: str, *, layers: tuple[int, int] | None 
     if not torch.isfinite(norm) or norm == 0:
         raise DirectionError("the classifier found no direction (labels not predictable from W?)")
     return Direction(name=name, method=method, vectors=(weight / norm).numpy()[None],
-                     layers=(0, -1) if layers is None else tuple(layers), values=[quality], values_label=quality_label,
-                     component_names=(name,),
+                     layers=(0, -1) if layers is None else tuple(layers), values=[quality],
+                     values_label=quality_label, component_names=(name,),
                      info={"num_samples": int(len(X)), "l2": l2, "score_per_unit_step": float(norm)},
                      arrays={"weight": weight.numpy(), "bias": np.array([float(bias)])})
 
