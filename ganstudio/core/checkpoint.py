@@ -22,6 +22,8 @@ from .registry import build_generator
 FORMAT_NAME = "ganstudio"
 FORMAT_VERSION = 1
 META_KEY = "ganstudio"
+_UMASK = os.umask(0)  # read once at import (changing it later from threads would race)
+os.umask(_UMASK)
 
 
 class CheckpointError(ValueError):
@@ -65,10 +67,8 @@ def atomic_write(path: str | os.PathLike, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
     try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; finished files get the usual mode
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; finished files get the usual mode
         write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
