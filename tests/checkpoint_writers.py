@@ -84,20 +84,26 @@ class Persistent:
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, f, protocol: int, numpy_v1: bool):
+    """numpy scalars under their numpy < 2 name on request; storage blobs replaceable."""
+
+    def __init__(self, f, protocol: int, numpy_v1: bool, storage_blob=None):
         super().__init__(f, protocol=protocol)
         self.numpy_v1 = numpy_v1
+        self.storage_blob = storage_blob
 
     def reducer_override(self, obj):
         if self.numpy_v1 and isinstance(obj, np.generic):
             return _numpy1_scalar, (obj.dtype, obj.tobytes())
+        if self.storage_blob is not None and isinstance(obj, torch.storage.TypedStorage):
+            return torch.storage._load_from_bytes, (self.storage_blob(obj),)
         return NotImplemented
 
 
-def dump_pickle(obj, protocol: int = 4, numpy_v1: bool = False) -> bytes:
+def dump_pickle(obj, protocol: int = 4, numpy_v1: bool = False, storage_blob=None) -> bytes:
+    """Pickle as NVIDIA's code would; `storage_blob(storage) -> bytes` replaces storage blobs."""
     with stand_in_modules(numpy_v1):
         f = io.BytesIO()
-        _Pickler(f, protocol, numpy_v1).dump(obj)
+        _Pickler(f, protocol, numpy_v1, storage_blob).dump(obj)
         return f.getvalue()
 
 
