@@ -6,6 +6,7 @@ import functools
 import io
 import pickle
 import pickletools
+import warnings
 import zipfile
 from collections import OrderedDict
 from pathlib import Path
@@ -364,8 +365,10 @@ def _legacy_blob(storage) -> bytes:
 def _miscounted_blob(storage) -> bytes:
     """A legacy storage blob whose element count (the 8 bytes before the data) is off by one."""
     blob = _legacy_blob(storage)
-    n = storage.untyped().nbytes()
-    count = n // storage.element_size()
+    with warnings.catch_warnings():  # TypedStorage accessors are deprecated; the format uses them
+        warnings.simplefilter("ignore", UserWarning)
+        n = storage.untyped().nbytes()
+        count = n // storage.element_size()
     return blob[: -(n + 8)] + (count + 1).to_bytes(8, "little") + blob[len(blob) - n:]
 
 
