@@ -5,8 +5,9 @@ few shapes differ (leading 1-dims, `noise.weight [1]`, `to_rgb bias [1, 3, 1, 1]
 separate `noises` module, `latent_avg` beside the state dict). Conventions checked against ours:
 - equalized-LR linear: weight·lr_mul/√in, bias·lr_mul, fused leaky ReLU (√2 gain) — identical.
 - modulated conv: rosinality scales the weight by 1/√(in·k²) before demodulation; NVIDIA does not.
-  Demodulation cancels the scale except inside its ε: rsqrt(Σ(s·w)² + 1e-8) vs 1e-8·in·k², a
-  relative change below 1e-8, so the raw weights are kept (equalized LR stays right for training).
+  Demodulation cancels that scale except inside its ε: in NVIDIA's terms rosinality adds
+  ε·in·k² instead of ε = 1e-8 to Σ(s·w)², a relative change of ~ε·in·k²/(2Σ(s·w)²) ≈ 5e-9 for 512
+  channels and unit styles. The raw weights are kept, so equalized LR stays right for training.
 - toRGB: weight/√in, no demodulation — identical to NVIDIA's `affine(w)·weight_gain`.
 - up-conv: transposed conv then the [1,3,3,1] blur ×4 with pad (1, 1) — NVIDIA's conv2d_resample
   path for up=2 without weight flip, identical; skip upsampling pads (2, 1) as NVIDIA's upsample2d.
@@ -68,6 +69,10 @@ def infer_config(sd: Mapping[str, torch.Tensor]) -> tuple[StyleGAN2Config, dict]
     n_rgb = sum(1 for k in sd if re.fullmatch(r"to_rgbs\.\d+\.conv\.weight", k))
     size = 2 ** (n_rgb + 2)
     w_dim, z_dim = _shape(sd, "style.1.weight")
+    const = _shape(sd, "input.input")
+    if len(const) != 4 or const[2:] != (4, 4):
+        raise CheckpointError(f"rosinality variant whose constant input is {const}: only the "
+                              "standard 4×4 start is supported")
     table = {4: _shape(sd, "conv1.conv.weight")[1]}
     for k in range(n_rgb):
         table[8 * 2 ** k] = _shape(sd, f"convs.{2 * k}.conv.weight")[1]
