@@ -15,6 +15,7 @@ import sys
 import numpy as np
 import torch
 
+from ganstudio.core.biggan import z_from_seed_biggan
 from ganstudio.core.checkpoint import CheckpointError, atomic_write
 from ganstudio.core.importers import load_generator
 from ganstudio.core.latents import z_from_seed_nvidia
@@ -105,14 +106,19 @@ def run(args: argparse.Namespace) -> int:
         print("warning: --class ignored, the model is unconditional", file=sys.stderr)
     print(f"{meta.arch} {meta.img_resolution}×{meta.img_resolution} from {args.model} on {device}")
     for i, seed in enumerate(args.seeds):
-        z = z_from_seed_nvidia(seed, G.z_dim, device)                  # [1, z_dim]
         noise_gen = None
         if args.noise_mode == "random":
             noise_gen = torch.Generator(device=device).manual_seed(seed)
         with torch.no_grad():
-            ws = G.mapping(z, c, truncation_psi=args.truncation_psi,
-                           truncation_cutoff=args.truncation_cutoff)  # [1, num_ws, w_dim]
-            img = G.synthesis(ws, noise_mode=args.noise_mode, noise_generator=noise_gen)
+            if meta.arch == "biggan":
+                # BigGAN truncates by drawing z from a normal cut at ±2, scaled by T (< 1).
+                z = z_from_seed_biggan(seed, G.z_dim, args.truncation_psi).to(device)
+                img = G.synthesis(G.mapping(z), c=c)
+            else:
+                z = z_from_seed_nvidia(seed, G.z_dim, device)              # [1, z_dim]
+                ws = G.mapping(z, c, truncation_psi=args.truncation_psi,
+                               truncation_cutoff=args.truncation_cutoff)  # [1, num_ws, w_dim]
+                img = G.synthesis(ws, noise_mode=args.noise_mode, noise_generator=noise_gen)
         stem = os.path.join(args.outdir, f"seed{seed:04d}")
         try:
             _write_png(stem + ".png", to_uint8(img)[0])

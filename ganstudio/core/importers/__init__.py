@@ -21,6 +21,7 @@ import torch
 
 from ..checkpoint import CheckpointError, read_checkpoint, read_header
 from ..interface import GeneratorBase
+from .biggan_pytorch import biggan_from_state_dict, looks_like_biggan_state_dict
 from .nvidia_pkl import generator_from_nvidia_state, load_nvidia_pickle
 from .rosinality import is_rosinality_state, load_rosinality
 from .safe_unpickle import TORCH_FILE_GLOBALS, UnsafePickleError
@@ -35,6 +36,7 @@ FORMAT_LABELS = {
     "torch-state-dict": "PyTorch file holding an NVIDIA-named StyleGAN2 state dict",
     "safetensors-state-dict": "safetensors file holding an NVIDIA-named StyleGAN2 state dict",
     "ganstudio": "GANStudio checkpoint",
+    "biggan-pytorch": "BigGAN-PyTorch generator state dict (G.pth / G_ema.pth)",
 }
 
 
@@ -133,6 +135,10 @@ def _load(path: str, kind: str) -> tuple[GeneratorBase, str, dict]:
         if sd is not None:
             G, notes = generator_from_nvidia_state(sd, None, which)
             return G, "torch-state-dict", {"network": which, **notes, "reader": reader}
+        if looks_like_biggan_state_dict(obj):
+            G, notes = biggan_from_state_dict(obj)
+            notes.pop("config", None)
+            return G, "biggan-pytorch", {**notes, "reader": reader}
         if is_rosinality_state(obj) or (isinstance(obj, dict) and any(
                 is_rosinality_state(obj.get(k)) for k in ("g_ema", "g"))):
             G, notes = load_rosinality(obj)
