@@ -66,14 +66,16 @@ def window(qtbot, tmp_path, models):
     win.close()
 
 
-def core_image(path, seed_a, seed_b, psi, crossover):
-    """Style mixing straight through the core, converted to uint8 like the renderer does."""
+def core_mixing(path, seed_a, seed_b, psi, crossover):
+    """Style mixing straight through the core: ws [num_ws, w_dim] and the uint8 image."""
     G = load_native_generator(path)
     with torch.no_grad():
         wa = G.mapping(z_from_seed(seed_a, G.z_dim), None, truncation_psi=psi)
         wb = G.mapping(z_from_seed(seed_b, G.z_dim), None, truncation_psi=psi)
-        img = G.synthesis(style_mix(wa, wb, crossover), noise_mode="const")   # [1, 3, H, W]
-    return (img[0] * 127.5 + 128).clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+        ws = style_mix(wa, wb, crossover)                                   # [1, num_ws, w_dim]
+        img = G.synthesis(ws, noise_mode="const")                           # [1, 3, H, W]
+    img = (img[0] * 127.5 + 128).clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    return ws[0].numpy(), img
 
 
 def test_window_shows_one_row_per_w_input(qtbot, tmp_path, models):
@@ -125,8 +127,11 @@ def test_crossover_reproduces_core_style_mixing(qtbot, window, models):
     img = wait_frame(qtbot, window)
     state = window.explorer.state
     assert (state.seed_a, state.seed_b, state.crossover) == (3, 8, 4)
-    ref = core_image(models["small"], 3, 8, state.psi, 4)
-    assert np.array_equal(img, ref)
+    ws, ref = core_mixing(models["small"], 3, 8, state.psi, 4)
+    assert np.array_equal(window.explorer.last_result.ws, ws)      # the same ws, bit for bit
+    # the renderer's fast kernels round differently from the core's reference ops in the last
+    # float bit, which can move a pixel across a uint8 boundary
+    assert np.abs(img.astype(int) - ref).max() <= 1 and (img != ref).mean() < 0.01
     assert not np.array_equal(img, plain)
     markers = [r.marker.text() for r in window.rows_panel.rows]
     assert markers == ["A"] * 4 + ["B"] * (len(markers) - 4)
@@ -264,4 +269,49 @@ def test_gui_stays_responsive_while_rendering_a_large_model(qtbot, tmp_path):
     assert win.engine.render_count - renders_before >= 2          # it really was rendering
     p95 = float(np.percentile(lateness, 95))
     assert p95 < 50, f"timer lateness p95 {p95:.1f} ms"
+    win.close()
+
+
+def test_dropped_file_opens_and_is_remembered(qtbot, window, models):
+    from PyQt6.QtCore import QMimeData, QPointF, QUrl
+    from PyQt6.QtGui import QDropEvent
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(models["other"])])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.view.dropEvent(event)
+    qtbot.waitUntil(lambda: window.explorer.model.path == models["other"], timeout=WAIT_MS)
+    assert wait_frame(qtbot, window).shape == (16, 16, 3)
+    assert window.recent_files()[:2] == [models["other"], models["small"]]
+    assert [a.text() for a in window.recent_menu.actions()][:1] == [models["other"]]
+
+
+def test_integer_zoom_and_fit(qtbot, window):
+    window.actions["zoom_in"].trigger()
+    z = window.explorer.state.zoom
+    assert z >= 2 and window.view.canvas.size().width() == 32 * z
+    window.actions["fit"].trigger()
+    assert window.explorer.state.zoom == 0 and window.view.widgetResizable()
+    assert not window.explorer.history.can_undo()                 # zoom is not an edit
+
+
+def test_shortcuts_and_copy(qtbot, window):
+    window.activateWindow()
+    window.rows_panel.rows[0].slider.setFocus()
+    qtbot.keyClick(window.rows_panel.rows[0].slider, Qt.Key.Key_BracketRight)
+    assert window.explorer.state.seed_a == 1
+    img = wait_frame(qtbot, window)
+    window.actions["copy_image"].trigger()
+    from PyQt6.QtWidgets import QApplication
+    copied = QApplication.clipboard().image()
+    assert (copied.width(), copied.height()) == (img.shape[1], img.shape[0])
+
+
+def test_command_line_model_opens(qtbot, tmp_path, models):
+    from ganstudio.ui.app import create_window
+    settings = QSettings(str(tmp_path / "cli.ini"), QSettings.Format.IniFormat)
+    win = create_window(models["other"], device="cpu", synchronous=True, settings=settings)
+    qtbot.addWidget(win)
+    wait_frame(qtbot, win)
+    assert win.explorer.model.path == models["other"] and win.engine.device == "cpu"
     win.close()
