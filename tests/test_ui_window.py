@@ -224,7 +224,9 @@ def test_pggan_has_one_z_row_and_no_mixing(qtbot, tmp_path):
     assert len(win.rows_panel.rows) == 1
     assert win.rows_panel.rows[0].label.text().startswith("z")
     assert not win.mixing_panel.isEnabled() and "W space" in win.mixing_panel.toolTip()
-    assert not win.rows_panel.rows[0].noise.isEnabled()
+    noise = win.rows_panel.rows[0].noise
+    assert noise.isVisible() and not noise.isEnabled() and "W space" in noise.toolTip()
+    assert not win.latent_panel.seed_b.isEnabled()
     before = win.view.image.copy()
     win.rows_panel.rows[0].slider.setValue(800)
     assert not np.array_equal(wait_frame(qtbot, win), before)

@@ -34,6 +34,7 @@ class Explorer(QObject):
         self._last_request = None
         self._loading: str | None = None   # source being loaded
         self._pending_state: ExplorerState | None = None
+        self._expected_hash = ""           # content hash a session expects of its model
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -86,7 +87,7 @@ class Explorer(QObject):
     # --- models and documents ----------------------------------------------------------------
     def open_model(self, source: str, state: ExplorerState | None = None) -> None:
         """Load a model in the engine; `state` (e.g. from a session) applies once it is loaded."""
-        self._loading, self._pending_state = str(source), state
+        self._loading, self._pending_state, self._expected_hash = str(source), state, ""
         self.message.emit(f"Loading {source} …")
         self.engine.load_model(str(source))
 
@@ -105,6 +106,7 @@ class Explorer(QObject):
             self.seal()
         else:
             self.open_model(doc.model_path, doc.state)
+            self._expected_hash = doc.content_hash
 
     def save_session(self, path) -> None:
         write_session(path, self.state, self.model)
@@ -146,8 +148,13 @@ class Explorer(QObject):
         self._loading, self._pending_state = None, None
         self.model, self._last_request = info, None
         self.history.reset(state.fit(int(info.num_ws)))
+        expected, self._expected_hash = self._expected_hash, ""
         self.modelChanged.emit(info)
-        self.message.emit(f"Loaded {info.path or info.model_id}")
+        if expected and expected != info.content_hash:
+            self.message.emit(f"{info.path} changed since the session was saved "
+                              "(content hash differs): the image may differ")
+        else:
+            self.message.emit(f"Loaded {info.path or info.model_id}")
         self._changed()
 
     def _on_engine_resultReady(self, result) -> None:

@@ -84,7 +84,11 @@ class LatentPanel(QWidget):
         self.class_box.setRange(0, max(0, c_dim - 1))
         self.class_box.setVisible(c_dim > 0)
         self.class_label.setVisible(c_dim > 0)
-        self.seed_b.setEnabled(bool(info.capabilities.has_w_space) and n > 1)
+        mixable = bool(info.capabilities.has_w_space) and n > 1
+        self.seed_b.setEnabled(mixable)
+        self.dice_b.setEnabled(mixable)
+        self.seed_b.setToolTip("Seed of latent B (the style-mixing source)" if mixable else
+                               "No style mixing: this model has a single z and no W space")
 
     def set_state(self, state: ExplorerState) -> None:
         self._state = state

@@ -48,15 +48,18 @@ class StyleRow(_SliderLine):
     offsetChanged = pyqtSignal(int, float)
     noiseToggled = pyqtSignal(int, bool)
 
-    def __init__(self, index: int, text: str, has_noise: bool, parent=None):
+    def __init__(self, index: int, text: str, has_noise: bool, why_no_noise: str = "",
+                 parent=None):
         super().__init__(text, parent)
         self.index = index
         self.setObjectName("styleRow")
         self.marker = SourceMarker()
         self.layout().insertWidget(0, self.marker)
-        self.noise.setChecked(True)
+        self.noise.setChecked(has_noise)
         self.noise.setEnabled(has_noise)
-        if not has_noise:                      # keep the column aligned, show nothing
+        if why_no_noise:                       # disabled, saying why
+            self.noise.setToolTip(why_no_noise)
+        elif not has_noise:                    # keep the column aligned, show nothing
             policy = self.noise.sizePolicy()
             policy.setRetainSizeWhenHidden(True)
             self.noise.setSizePolicy(policy)
@@ -71,7 +74,7 @@ class StyleRow(_SliderLine):
     def set_values(self, offset: float, noise_on: bool, b_fraction: float) -> None:
         self.show_value(offset)
         self.noise.blockSignals(True)
-        self.noise.setChecked(noise_on)
+        self.noise.setChecked(noise_on and self.noise.isEnabled())
         self.noise.blockSignals(False)
         self.marker.set_fraction(b_fraction)
 

@@ -28,7 +28,7 @@ def row_specs(info) -> list[RowSpec]:
     caps = info.capabilities
     if not caps.has_w_space:
         res = int(info.img_resolution)
-        return [RowSpec(0, f"z · {res}² · all", "coarse", res, False)]
+        return [RowSpec(0, "z · all layers", "coarse", res, False)]
     layers = list(caps.layers)
     if len(layers) != int(info.num_ws):
         from_res = (lambda r: "coarse" if r <= 8 else "middle" if r <= 32 else "fine")
@@ -80,9 +80,9 @@ class StyleRowsPanel(QScrollArea):
             self.headers[g] = header
             lay.addWidget(header)
             for s in specs:
-                row = StyleRow(s.index, s.label, s.has_noise)
-                if not info.capabilities.has_w_space:
-                    row.noise.setToolTip(NO_W_SPACE)
+                row = StyleRow(s.index, s.label, s.has_noise,
+                               "" if info.capabilities.has_w_space else NO_W_SPACE)
+                row.setToolTip("" if info.capabilities.has_w_space else NO_W_SPACE)
                 row.offsetChanged.connect(self._on_row_offsetChanged)
                 row.noiseToggled.connect(self._on_row_noiseToggled)
                 row.slider.sliderReleased.connect(self.gestureEnded)

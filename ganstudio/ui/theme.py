@@ -25,7 +25,8 @@ QSlider::handle:horizontal:hover {{ background: {ACCENT}; }}
 QSlider::groove:vertical {{ width: 4px; background: #3a3f47; border-radius: 2px; }}
 QSlider::add-page:vertical {{ background: #b0703a; border-radius: 2px; }}
 QSlider::handle:vertical {{ background: #d8dde4; height: 8px; margin: 0 -4px; border-radius: 4px; }}
-QSlider::handle:disabled {{ background: #555a61; }}
+QSlider::handle:horizontal:disabled, QSlider::handle:vertical:disabled {{ background: #555a61; }}
+QSlider::sub-page:horizontal:disabled, QSlider::add-page:vertical:disabled {{ background: #3a3f47; }}
 QScrollArea {{ border: none; }}
 QCheckBox::indicator {{ width: 11px; height: 11px; border: 1px solid #5d646e; border-radius: 2px;
                         background: #17191c; }}
