@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QFormLayout, QLabel, QSpinBox, QWidget
+from superqt.utils import signals_blocked
 
 from .state import ExplorerState
 
@@ -36,6 +37,5 @@ class DirectionPanel(QWidget):
 
     def set_state(self, state: ExplorerState) -> None:
         self._state = state
-        self.seed.blockSignals(True)
-        self.seed.setValue(state.direction_seed)
-        self.seed.blockSignals(False)
+        with signals_blocked(self.seed):
+            self.seed.setValue(state.direction_seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
+from superqt.utils import signals_blocked
 
 from .state import PSI_RANGE, ExplorerState
 from .widgets import FloatSlider
@@ -94,8 +95,7 @@ class LatentPanel(QWidget):
         self._state = state
         for box, v in ((self.seed_a, state.seed_a), (self.seed_b, state.seed_b),
                        (self.cutoff, state.cutoff or 0), (self.class_box, state.class_index or 0)):
-            box.blockSignals(True)
-            box.setValue(v)
-            box.blockSignals(False)
+            with signals_blocked(box):
+                box.setValue(v)
         self.psi.set_float(state.psi)
         self.psi_label.setText(f"{state.psi:.2f}")

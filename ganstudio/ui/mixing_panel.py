@@ -4,6 +4,7 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout,
                              QWidget)
+from superqt.utils import signals_blocked
 
 from .state import ExplorerState
 from .widgets import FloatSlider
@@ -54,9 +55,8 @@ class MixingPanel(QWidget):
     def set_model(self, info) -> None:
         n = int(info.num_ws)
         self._num_ws = n
-        self.crossover.blockSignals(True)
-        self.crossover.setRange(0, n)
-        self.crossover.blockSignals(False)
+        with signals_blocked(self.crossover):
+            self.crossover.setRange(0, n)
         self.blend_sliders = []
         while self.blend_grid.count():
             self.blend_grid.takeAt(0).widget().deleteLater()
@@ -79,9 +79,8 @@ class MixingPanel(QWidget):
     def set_state(self, state: ExplorerState) -> None:
         self._state = state
         k = self._num_ws if state.crossover is None else state.crossover
-        self.crossover.blockSignals(True)
-        self.crossover.setValue(k)
-        self.crossover.blockSignals(False)
+        with signals_blocked(self.crossover):
+            self.crossover.setValue(k)
         self.crossover_label.setText("off" if state.crossover is None else
                                      f"k = {k}: w{k}+ ← B")
         for i, s in enumerate(self.blend_sliders):

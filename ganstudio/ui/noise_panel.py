@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QWidget
+from superqt.utils import signals_blocked
 
 from .state import NOISE_MODES, ExplorerState
 from .widgets import FloatSlider
@@ -54,12 +55,10 @@ class NoisePanel(QWidget):
 
     def set_state(self, state: ExplorerState) -> None:
         self._state = state
-        self.mode.blockSignals(True)
-        self.mode.setCurrentText(state.noise_mode)
-        self.mode.blockSignals(False)
-        self.seed.blockSignals(True)
-        self.seed.setValue(state.noise_seed)
-        self.seed.blockSignals(False)
+        with signals_blocked(self.mode):
+            self.mode.setCurrentText(state.noise_mode)
+        with signals_blocked(self.seed):
+            self.seed.setValue(state.noise_seed)
         self.seed.setEnabled(self.mode.isEnabled() and state.noise_mode == "random")
         self.strength.set_float(state.noise_strength)
         self.strength_label.setText(f"{state.noise_strength:.2f}")

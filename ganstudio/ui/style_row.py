@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QWidget
+from superqt.utils import signals_blocked
 
 from .state import OFFSET_RANGE
 from .widgets import FloatSlider, SourceMarker
@@ -73,9 +74,8 @@ class StyleRow(_SliderLine):
 
     def set_values(self, offset: float, noise_on: bool, b_fraction: float) -> None:
         self.show_value(offset)
-        self.noise.blockSignals(True)
-        self.noise.setChecked(noise_on and self.noise.isEnabled())
-        self.noise.blockSignals(False)
+        with signals_blocked(self.noise):
+            self.noise.setChecked(noise_on and self.noise.isEnabled())
         self.marker.set_fraction(b_fraction)
 
 
@@ -110,8 +110,7 @@ class GroupHeader(_SliderLine):
 
     def set_noise(self, any_on: bool, all_on: bool) -> None:
         """Checked when all rows have noise, partly when some do."""
-        self.noise.blockSignals(True)
-        self.noise.setCheckState(Qt.CheckState.Checked if all_on else
-                                 Qt.CheckState.PartiallyChecked if any_on else
-                                 Qt.CheckState.Unchecked)
-        self.noise.blockSignals(False)
+        with signals_blocked(self.noise):
+            self.noise.setCheckState(Qt.CheckState.Checked if all_on else
+                                     Qt.CheckState.PartiallyChecked if any_on else
+                                     Qt.CheckState.Unchecked)
