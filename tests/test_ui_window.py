@@ -317,3 +317,16 @@ def test_command_line_model_opens(qtbot, tmp_path, models):
     wait_frame(qtbot, win)
     assert win.explorer.model.path == models["other"] and win.engine.device == "cpu"
     win.close()
+
+
+def test_preview_frames_keep_the_zoomed_size(qtbot):
+    from ganstudio.ui.image_view import ImageView
+    view = ImageView()
+    qtbot.addWidget(view)
+    view.set_image(np.zeros((32, 32, 3), np.uint8))
+    view.set_zoom(3)
+    assert view.canvas.size().width() == 96
+    view.set_image(np.full((8, 8, 3), 200, np.uint8), 32)           # a preview of the same frame
+    assert view.canvas.size().width() == 96 and view.image.shape == (8, 8, 3)
+    shot = view.canvas.grab().toImage()
+    assert shot.pixelColor(90, 90).red() == 200                    # drawn over the full area

@@ -28,10 +28,11 @@ class _Canvas(QWidget):
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._view.placeholder)
             return
         scale = self._view.scale()
-        w, h = round(img.width() * scale), round(img.height() * scale)
+        lw, lh = self._view.logical_size()
+        w, h = round(lw * scale), round(lh * scale)
         target = QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
         # nearest-neighbour when enlarging keeps pixels crisp; smooth when shrinking
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, w < img.width())
         p.drawImage(target, img)
 
 
@@ -46,6 +47,7 @@ class ImageView(QScrollArea):
         self.image: np.ndarray | None = None
         self.placeholder = "Loading model…"
         self.zoom = 0
+        self._logical = (0, 0)                # (width, height) of a full frame
         self.canvas = _Canvas(self)
         self.canvas.setObjectName("imageCanvas")
         self.setWidget(self.canvas)
@@ -53,13 +55,19 @@ class ImageView(QScrollArea):
         self.setAcceptDrops(True)
         self.set_zoom(0)
 
-    def set_image(self, image: np.ndarray) -> None:
-        resized = self.image is None or self.image.shape != image.shape
-        self.image = image
+    def set_image(self, image: np.ndarray, logical: int | None = None) -> None:
+        """Show a frame; `logical` is the full frame's size, so a smaller preview frame is drawn
+        at the same place and scale as the full one."""
+        size = (logical, logical) if logical else (image.shape[1], image.shape[0])
+        resized = size != self._logical
+        self.image, self._logical = image, size
         self.qimage = qimage_from_array(image)
         if resized:
             self.set_zoom(self.zoom)
         self.canvas.update()
+
+    def logical_size(self) -> tuple[int, int]:
+        return self._logical
 
     def set_placeholder(self, text: str) -> None:
         self.placeholder = text
@@ -71,15 +79,16 @@ class ImageView(QScrollArea):
         if self.zoom:
             return float(self.zoom)
         vp = self.viewport().size()
-        return min(vp.width() / self.qimage.width(), vp.height() / self.qimage.height())
+        lw, lh = self._logical
+        return min(vp.width() / lw, vp.height() / lh)
 
     def set_zoom(self, zoom: int) -> None:
         self.zoom = max(0, int(zoom))
         fit = self.zoom == 0 or self.qimage is None
         self.setWidgetResizable(fit)
         if not fit:
-            self.canvas.setFixedSize(QSize(self.qimage.width() * self.zoom,
-                                           self.qimage.height() * self.zoom))
+            self.canvas.setFixedSize(QSize(self._logical[0] * self.zoom,
+                                           self._logical[1] * self.zoom))
         else:
             self.canvas.setMinimumSize(0, 0)
             self.canvas.setMaximumSize(16777215, 16777215)

@@ -110,7 +110,8 @@ class MainWindow(FileActions, QMainWindow):
             self._remember_recent(str(info.path))
 
     def _on_explorer_frameReady(self, result) -> None:
-        self.view.set_image(result.image)
+        full = result.capabilities.img_resolution if result.is_preview else None
+        self.view.set_image(result.image, full or None)
         total = result.timings.get("total") if result.timings else None
         if total is None and result.timings:
             total = sum(result.timings.values())
