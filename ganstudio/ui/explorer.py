@@ -67,12 +67,16 @@ class Explorer(QObject):
 
     def undo(self) -> None:
         if self.history.can_undo():
+            zoom = self.state.zoom
             self.history.undo()
+            self.history.present = self.state.replace(zoom=zoom)    # the view is not an edit
             self._changed()
 
     def redo(self) -> None:
         if self.history.can_redo():
+            zoom = self.state.zoom
             self.history.redo()
+            self.history.present = self.state.replace(zoom=zoom)
             self._changed()
 
     def reset(self) -> None:
