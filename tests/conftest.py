@@ -4,6 +4,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("GANSTUDIO_DEVICE", "cpu")
+os.environ.setdefault("GANSTUDIO_THREADS", "1")   # no thread-count measurement in tests
 
 import pytest  # noqa: E402
 

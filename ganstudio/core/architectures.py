@@ -1,6 +1,8 @@
 """Registers the built-in architecture families with the registry."""
 from __future__ import annotations
 
+from .biggan import BigGANConfig, BigGANGenerator
+from .biggan_discriminator import BigGANDiscriminator
 from .discriminators import ProgressiveDiscriminator, StyleGAN2Discriminator
 from .pggan import PGGANConfig, PGGANGenerator
 from .registry import Architecture, register
@@ -10,3 +12,4 @@ from .stylegan2 import StyleGAN2Config, StyleGAN2Generator
 register(Architecture("pggan", PGGANConfig, PGGANGenerator, ProgressiveDiscriminator))
 register(Architecture("stylegan", StyleGANConfig, StyleGANGenerator, ProgressiveDiscriminator))
 register(Architecture("stylegan2", StyleGAN2Config, StyleGAN2Generator, StyleGAN2Discriminator))
+register(Architecture("biggan", BigGANConfig, BigGANGenerator, BigGANDiscriminator))

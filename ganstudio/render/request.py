@@ -76,3 +76,22 @@ class RenderResult:
     is_preview: bool = False
     error: str | None = None
     ws: np.ndarray | None = None               # the final [num_ws, w_dim] ws of latent A (after edits)
+    details: dict = field(default_factory=dict)  # e.g. start_w, stages_run, path, aborted
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the renderer knows about a loaded model (plain values, safe to hand to the UI)."""
+    model_id: str = ""
+    path: str = ""
+    arch: str = ""
+    source_format: str = ""                    # "ganstudio" | "builtin" | an importer's format name
+    img_resolution: int = 0
+    num_ws: int = 0
+    w_dim: int = 0
+    z_dim: int = 0
+    c_dim: int = 0
+    num_params: int = 0
+    device: str = "cpu"
+    content_hash: str = ""                     # sha256 hex of the file; "" for built-ins
+    capabilities: Capabilities = Capabilities()

@@ -20,7 +20,7 @@ from .dataset import Dataset, downsample_box
 from .report import DatasetError, DatasetReport
 from .synthetic_faces import FACTOR_NAMES, FACTORS, SyntheticFaces
 
-__all__ = ["open_dataset", "Dataset", "DatasetError", "DatasetReport", "SyntheticFaces",
+__all__ = ["open_dataset", "thumbnails", "Dataset", "DatasetError", "DatasetReport", "SyntheticFaces",
            "FACTORS", "FACTOR_NAMES", "downsample_box", "SYNTHETIC_DEFAULT_SIZE"]
 
 SYNTHETIC_DEFAULT_SIZE = 10000
@@ -92,3 +92,17 @@ def _open_synthetic(spec: str, resolution: int, *, xflip: bool, seed: int,
     report.notes.append("faces are drawn on first use" + (", then kept in memory" if faces.cached
                                                           else " (too many to keep in memory)"))
     return Dataset(faces, report=report, class_names=faces.class_names, xflip=xflip)
+
+
+def thumbnails(spec: str, k: int = 16, size: int = 64) -> tuple[list, DatasetReport]:
+    """For a dataset summary in the UI: the first k usable images as uint8 [size, size, 3] and a
+    report. Cheap: a folder/zip is read only until k usable images are found, so its report
+    covers the files examined so far (synthetic: the whole dataset). DatasetError as open_dataset.
+    """
+    spec = str(spec)
+    size = _check_resolution(size)
+    if spec.startswith("synthetic:"):
+        full = _open_synthetic(spec, size, xflip=False, seed=0, max_images=None)
+        return full.thumbnails(k), full.report
+    from .folder import thumbnails as folder_thumbnails
+    return folder_thumbnails(spec, k=k, size=size)

@@ -28,7 +28,7 @@ class ImageStore(Protocol):
 
     def images(self, idx: np.ndarray) -> np.ndarray: ...   # [n, R, R, 3] uint8
 
-    def classes(self) -> np.ndarray: ...                   # [N] int64
+    def classes(self, idx: np.ndarray) -> np.ndarray: ...  # [n] int64 class per index
 
 
 class ArrayStore:
@@ -48,8 +48,8 @@ class ArrayStore:
     def images(self, idx: np.ndarray) -> np.ndarray:
         return self.array[idx]
 
-    def classes(self) -> np.ndarray:
-        return self._classes
+    def classes(self, idx: np.ndarray) -> np.ndarray:
+        return self._classes[idx]
 
 
 class Dataset:
@@ -65,7 +65,6 @@ class Dataset:
         self.class_names = tuple(class_names)
         self.indices = (np.arange(len(store), dtype=np.int64) if indices is None
                         else np.asarray(indices, dtype=np.int64))
-        self._classes = torch.from_numpy(np.ascontiguousarray(store.classes()[self.indices]))
 
     # -- plain access --------------------------------------------------------------------------
     @property
@@ -79,7 +78,21 @@ class Dataset:
     def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
         """(uint8 [R, R, 3] image, class index) of the i-th image of this view, unflipped."""
         j = self.indices[int(i)]
-        return self.store.images(np.array([j]))[0], int(self._classes[int(i)])
+        return self.store.images(np.array([j]))[0], int(self.store.classes(np.array([j]))[0])
+
+    def preload(self, progress=None, chunk: int = 256) -> None:
+        """Make every image of this view ready now (synthetic faces are otherwise drawn on first
+        use: about N / 400 s at 64x64 on one core). progress(done, total) is called per chunk."""
+        total = len(self)
+        for start in range(0, total, chunk):
+            self.store.images(self.indices[start:start + chunk])
+            if progress is not None:
+                progress(min(start + chunk, total), total)
+
+    def factor_labels(self) -> np.ndarray | None:
+        """[N, F] float32 known factors of this view's images (synthetic data), else None."""
+        labels_array = getattr(self.store, "labels_array", None)
+        return None if labels_array is None else labels_array()[self.indices]
 
     def thumbnails(self, k: int = 16, size: int | None = None) -> list[np.ndarray]:
         """The first k images as uint8 [size, size, 3] arrays (box-downsampled, for the UI)."""
@@ -123,7 +136,7 @@ class Dataset:
             x = torch.where(flip[:, None, None, None], x.flip(3), x)
         if r != self.resolution:
             x = downsample_box(x, r)                                                # [N, 3, r, r]
-        return x.contiguous(), self._classes[pick]
+        return x.contiguous(), torch.from_numpy(self.store.classes(idx).astype(np.int64))
 
 
 def downsample_box(x: torch.Tensor, r: int) -> torch.Tensor:

@@ -271,13 +271,18 @@ def _decode_all(source: _Source, spec: str, resolution: int, max_images: int | N
     report = DatasetReport(source=spec, resolution=resolution)
     accept = ((lambda e: None if source.class_folder(e) is not None else NO_CLASS_FOLDER)
               if labels else (lambda e: None))
-    names, images, folders = [], [], []
+    # Filled in place (no second copy at the end): the bound is the number of image-named files;
+    # pages past the last usable image are never touched, so they cost no memory.
+    bound = sum(e.name.lower().endswith(IMAGE_EXTENSIONS) for e in source.entries)
+    bound = min(bound, max_images) if max_images is not None else bound
+    images = np.empty((max(bound, 1), resolution, resolution, 3), np.uint8)   # [bound, R, R, 3]
+    names, folders = [], []
     for entry, img in _iter_usable(source, resolution, report, max_images, accept):
+        images[len(names)] = img
         names.append(entry.name)
-        images.append(img)
         folders.append(source.class_folder(entry) if labels else "")
-    report.usable = len(images)
-    if not images:
+    report.usable = len(names)
+    if not names:
         if not source.entries:
             raise DatasetError(f"no files found in {spec} ({source.kind} is empty)")
         parts = ", ".join(f"{n} {r}" for r, n in sorted(report.skipped.items(), key=lambda kv: -kv[1]))
@@ -287,7 +292,7 @@ def _decode_all(source: _Source, spec: str, resolution: int, max_images: int | N
     class_names = tuple(sorted(set(folders))) if labels else ()
     lookup = {n: i for i, n in enumerate(class_names)}
     classes = np.array([lookup.get(f, 0) for f in folders], dtype=np.int64)
-    return LoadedImages(np.stack(images), classes, class_names, names, report)
+    return LoadedImages(images[:len(names)], classes, class_names, names, report)
 
 
 def thumbnails(spec: str | os.PathLike, k: int = 16, size: int = 64) -> tuple[list[np.ndarray], DatasetReport]:

@@ -1,0 +1,158 @@
+"""The explorer's editor state: one immutable value per edit, turned into a RenderRequest.
+
+No Qt and no torch here. Per-layer tuples are fitted to the model's `num_ws` when a model loads
+(`fit`); every edit returns a new state (`dataclasses.replace`), so undo is a stack of states.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+from ganstudio.render.request import LatentSource, RenderRequest
+
+from .directions import random_directions
+
+NOISE_MODES = ("const", "random", "none")
+OFFSET_RANGE = (-5.0, 5.0)        # row sliders, in units of W's std along the direction
+PSI_RANGE = (-1.0, 2.0)
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ExplorerState:
+    seed_a: int = 0
+    seed_b: int = 1
+    psi: float = 1.0
+    cutoff: int | None = None            # truncation on layers < cutoff (None: all)
+    crossover: int | None = None         # layers ≥ crossover take B (None: no mixing)
+    blend: tuple = ()                    # per-layer A↔B weight, 0 = A, 1 = B
+    offsets: tuple = ()                  # per-layer offset along the direction, σ units
+    noise_on: tuple = ()                 # per-layer noise switch
+    noise_mode: str = "const"
+    noise_seed: int = 0
+    noise_strength: float = 1.0
+    direction_seed: int = 0
+    class_index: int | None = None
+    zoom: int = 0                        # 0 = fit to window, n = n× integer zoom
+
+    # --- per-layer reads (missing entries read as defaults) ----------------------------------
+    @property
+    def num_ws(self) -> int:
+        return len(self.offsets)
+
+    def offset(self, i: int) -> float:
+        return self.offsets[i] if i < len(self.offsets) else 0.0
+
+    def blend_at(self, i: int) -> float:
+        return self.blend[i] if i < len(self.blend) else 0.0
+
+    def noise_enabled(self, i: int) -> bool:
+        return self.noise_on[i] if i < len(self.noise_on) else True
+
+    def b_fraction(self, i: int) -> float:
+        """How much of layer i's style comes from B: 1 past the crossover, else its blend."""
+        if self.crossover is not None and i >= self.crossover:
+            return 1.0
+        return self.blend_at(i)
+
+    # --- edits -------------------------------------------------------------------------------
+    def replace(self, **changes) -> "ExplorerState":
+        return dataclasses.replace(self, **changes)
+
+    def fit(self, num_ws: int) -> "ExplorerState":
+        """Per-layer tuples resized to num_ws (extra entries dropped, new ones default)."""
+        def resize(values, default):
+            return tuple(values[:num_ws]) + (default,) * max(0, num_ws - len(values))
+        crossover = self.crossover if self.crossover is None or self.crossover < num_ws else None
+        cutoff = self.cutoff if self.cutoff is None or self.cutoff < num_ws else None
+        return self.replace(blend=resize(self.blend, 0.0), offsets=resize(self.offsets, 0.0),
+                            noise_on=resize(self.noise_on, True), crossover=crossover,
+                            cutoff=cutoff)
+
+    def with_layers(self, name: str, indices, value) -> "ExplorerState":
+        """Set per-layer field `name` ("offsets" | "blend" | "noise_on") at `indices` to value."""
+        values = list(getattr(self, name))
+        for i in indices:
+            values[i] = value
+        return self.replace(**{name: tuple(values)})
+
+    def reset_layers(self) -> "ExplorerState":
+        """The same seeds and model, every per-layer edit undone."""
+        n = self.num_ws
+        return self.replace(offsets=(0.0,) * n, blend=(0.0,) * n, noise_on=(True,) * n,
+                            crossover=None)
+
+    # --- rendering ---------------------------------------------------------------------------
+    def to_request(self, model_info) -> RenderRequest:
+        """The render request for this state on a model (a ModelInfo from the render engine)."""
+        caps = model_info.capabilities
+        num_ws, w_space = int(model_info.num_ws), bool(caps.has_w_space)
+        s = self.fit(num_ws)
+        mixing = w_space and num_ws > 1
+        blend = s.blend if mixing and any(b != 0 for b in s.blend) else None
+        offsets = s.offsets if any(o != 0 for o in s.offsets) else None
+        direction = None
+        if offsets is not None:
+            dirs = random_directions(s.direction_seed, num_ws, int(model_info.w_dim))
+            direction = tuple(tuple(float(v) for v in row) for row in dirs)
+        noise_mask = s.noise_on if caps.has_noise and not all(s.noise_on) else None
+        class_index = None
+        if int(model_info.c_dim) > 0:
+            class_index = min(max(s.class_index or 0, 0), int(model_info.c_dim) - 1)
+        return RenderRequest(
+            model_id=model_info.model_id,
+            latent_a=LatentSource(seed=s.seed_a), latent_b=LatentSource(seed=s.seed_b),
+            class_index=class_index, truncation_psi=float(s.psi), truncation_cutoff=s.cutoff,
+            crossover=s.crossover if mixing else None, blend=blend,
+            direction=direction, offsets=offsets,
+            noise_mode=s.noise_mode, noise_seed=int(s.noise_seed), noise_mask=noise_mask,
+            noise_strength=float(s.noise_strength))
+
+    # --- JSON --------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.update(blend=list(self.blend), offsets=list(self.offsets), noise_on=list(self.noise_on))
+        return {"version": STATE_VERSION, **d}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @staticmethod
+    def from_dict(d: dict) -> "ExplorerState":
+        """Validated state from a dict (unknown keys ignored); ValueError says what is wrong."""
+        if not isinstance(d, dict):
+            raise ValueError("explorer state must be a JSON object")
+        if int(d.get("version", STATE_VERSION)) > STATE_VERSION:
+            raise ValueError(f"state version {d.get('version')} is newer than this GANStudio")
+        kw = {}
+        try:
+            for f in dataclasses.fields(ExplorerState):
+                if f.name not in d:
+                    continue
+                v = d[f.name]
+                if f.name in ("blend", "offsets"):
+                    v = tuple(float(x) for x in v)
+                elif f.name == "noise_on":
+                    v = tuple(bool(x) for x in v)
+                elif f.name in ("psi", "noise_strength"):
+                    v = float(v)
+                elif f.name == "noise_mode":
+                    v = str(v)
+                else:                                   # ints, some optional
+                    v = None if v is None and f.name in ("cutoff", "crossover", "class_index") \
+                        else int(v)
+                kw[f.name] = v
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"explorer state field {f.name!r} is invalid ({e})") from None
+        if kw.get("noise_mode", "const") not in NOISE_MODES:
+            raise ValueError(f"unknown noise mode {kw['noise_mode']!r}")
+        return ExplorerState(**kw)
+
+    @staticmethod
+    def from_json(text: str) -> "ExplorerState":
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"explorer state is not valid JSON ({e.msg})") from None
+        return ExplorerState.from_dict(d)

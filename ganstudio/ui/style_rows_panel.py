@@ -1,0 +1,143 @@
+"""Style rows: one per W input, grouped under Coarse / Middle / Fine headers, in a scroll area."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from .state import ExplorerState
+from .style_row import GroupHeader, StyleRow
+
+GROUPS = ("coarse", "middle", "fine")
+NO_W_SPACE = ("This model has no W space (PGGAN): a single z drives every layer, so there is "
+              "nothing to mix per layer and no per-layer noise.")
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    index: int
+    label: str
+    group: str
+    resolution: int
+    has_noise: bool
+
+
+def row_specs(info) -> list[RowSpec]:
+    """Rows to show for a model, from its layer table (or the StyleGAN convention without one)."""
+    caps = info.capabilities
+    if not caps.has_w_space:
+        res = int(info.img_resolution)
+        return [RowSpec(0, "z · all layers", "coarse", res, False)]
+    layers = list(caps.layers)
+    if len(layers) != int(info.num_ws):
+        from_res = (lambda r: "coarse" if r <= 8 else "middle" if r <= 32 else "fine")
+        return [RowSpec(i, f"w{i} · {2 ** (2 + i // 2)}² · {from_res(2 ** (2 + i // 2))}",
+                        from_res(2 ** (2 + i // 2)), 2 ** (2 + i // 2), bool(caps.has_noise))
+                for i in range(int(info.num_ws))]
+    return [RowSpec(L.index, L.label, L.group, L.resolution, bool(L.has_noise and caps.has_noise))
+            for L in layers]
+
+
+class StyleRowsPanel(QScrollArea):
+    edited = pyqtSignal(object, object)      # new ExplorerState, undo-coalescing key
+    gestureEnded = pyqtSignal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.rows: list[StyleRow] = []
+        self.headers: dict[str, GroupHeader] = {}
+        self._state = ExplorerState()
+        self._specs: list[RowSpec] = []
+        self.setWidget(QWidget())
+
+    def set_model(self, info) -> None:
+        """Rebuild the rows for a newly loaded model."""
+        self._specs = row_specs(info)
+        self.rows, self.headers = [], {}
+        body = QWidget()
+        body.setObjectName("rowsBody")
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(1)
+        lay.addWidget(self._captions())
+        for g in GROUPS:
+            specs = [s for s in self._specs if s.group == g]
+            if not specs:
+                continue
+            lo, hi = specs[0].resolution, specs[-1].resolution
+            res = f"{lo}²" if lo == hi else f"{lo}²–{hi}²"
+            title = f"{g.capitalize()}  {res}" if info.capabilities.has_w_space else "Latent z"
+            header = GroupHeader(g, title, any(s.has_noise for s in specs))
+            header.offsetChanged.connect(self._on_header_offsetChanged)
+            header.noiseToggled.connect(self._on_header_noiseToggled)
+            header.slider.sliderReleased.connect(self.gestureEnded)
+            if not info.capabilities.has_w_space:
+                header.setToolTip(NO_W_SPACE)
+                header.setVisible(False)
+            self.headers[g] = header
+            lay.addWidget(header)
+            for s in specs:
+                row = StyleRow(s.index, s.label, s.has_noise,
+                               "" if info.capabilities.has_w_space else NO_W_SPACE)
+                row.setToolTip("" if info.capabilities.has_w_space else NO_W_SPACE)
+                row.offsetChanged.connect(self._on_row_offsetChanged)
+                row.noiseToggled.connect(self._on_row_noiseToggled)
+                row.slider.sliderReleased.connect(self.gestureEnded)
+                self.rows.append(row)
+                lay.addWidget(row)
+        lay.addStretch(1)
+        self.setWidget(body)
+
+    @staticmethod
+    def _captions() -> QWidget:
+        """Column captions above the rows."""
+        w = QWidget()
+        row = QHBoxLayout(w)
+        row.setContentsMargins(6, 0, 8, 2)
+        for text, stretch, align in (("from", 0, Qt.AlignmentFlag.AlignLeft),
+                                     ("layer", 0, Qt.AlignmentFlag.AlignLeft),
+                                     ("offset along direction (σ of W)", 1,
+                                      Qt.AlignmentFlag.AlignHCenter),
+                                     ("noise", 0, Qt.AlignmentFlag.AlignRight)):
+            label = QLabel(text)
+            label.setObjectName("columnCaption")
+            label.setAlignment(align)
+            if text == "from":
+                label.setFixedWidth(26)
+            if text == "layer":
+                label.setMinimumWidth(118)
+            row.addWidget(label, stretch)
+        return w
+
+    def set_state(self, state: ExplorerState) -> None:
+        self._state = state
+        for row in self.rows:
+            i = row.index
+            row.set_values(state.offset(i), state.noise_enabled(i), state.b_fraction(i))
+        for g, header in self.headers.items():
+            idx = self._group_indices(g)
+            offsets = {state.offset(i) for i in idx}
+            if len(offsets) == 1 and not header.slider.isSliderDown():
+                header.show_value(offsets.pop())
+            noisy = [state.noise_enabled(i) for i in idx if self._specs[i].has_noise]
+            header.set_noise(any(noisy), bool(noisy) and all(noisy))
+
+    def _group_indices(self, group: str) -> list[int]:
+        return [s.index for s in self._specs if s.group == group]
+
+    def _on_row_offsetChanged(self, i: int, v: float):
+        self.edited.emit(self._state.with_layers("offsets", [i], v), f"offset:{i}")
+
+    def _on_row_noiseToggled(self, i: int, on: bool):
+        self.edited.emit(self._state.with_layers("noise_on", [i], on), None)
+
+    def _on_header_offsetChanged(self, group: str, v: float):
+        self.edited.emit(self._state.with_layers("offsets", self._group_indices(group), v),
+                         f"group:{group}")
+
+    def _on_header_noiseToggled(self, group: str, on: bool):
+        idx = [i for i in self._group_indices(group) if self._specs[i].has_noise]
+        self.edited.emit(self._state.with_layers("noise_on", idx, on), None)
