@@ -37,9 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         "Subcommands: " + ", ".join(SUBCOMMANDS) + " (ganstudio SUBCOMMAND -h).")
     parser.add_argument("model", nargs="?", help="checkpoint to open (.safetensors, .pkl, .pt)")
     parser.add_argument("--device", default=None, help="auto | cpu | cuda | mps")
+    parser.add_argument("--train", nargs="?", const="", default=None, metavar="RUN_FOLDER",
+                        help="open the Train tab (with RUN_FOLDER: that run, ready to continue)")
     args = parser.parse_args(argv)
     from ganstudio.ui.app import run_app
-    return run_app(model=args.model, device=args.device)
+    return run_app(model=args.model, device=args.device, train=args.train)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     worker.previewReady.connect(show)          # np.uint8 [H, W, 3]
     worker.start()
     worker.pause(); worker.resume(); worker.stop()   # each takes effect within one step (< 1 s)
+    worker.save_now()                          # latest.safetensors before the next step (or paused)
 
 Only plain values and numpy arrays cross the thread boundary. `finished(path)` fires when training
 ends (done, or stopped on request) with the path of latest.safetensors; `failed(message)` when it
@@ -43,6 +44,8 @@ class TrainingWorker(QObject):
         super().__init__(parent)
         self._config, self._dataset = config, dataset
         self._stop, self._pause = threading.Event(), threading.Event()
+        self._save = threading.Event()
+        self._trainer: Trainer | None = None     # touched only by the worker thread
         self._paused_reported = False
         self._thread = _Thread(self._run)
 
@@ -56,6 +59,10 @@ class TrainingWorker(QObject):
 
     def resume(self) -> None:
         self._pause.clear()
+
+    def save_now(self) -> None:
+        """Write latest.safetensors between two steps (also while paused); snapshotSaved(path)."""
+        self._save.set()
 
     def stop(self) -> None:
         if not self._stop.is_set() and self._thread.isRunning():
@@ -75,6 +82,10 @@ class TrainingWorker(QObject):
 
     # --- worker thread ---------------------------------------------------------------------------
     def _should_stop(self) -> bool:
+        # called between steps (and every 50 ms while paused): the place for an on-demand save
+        if self._save.is_set() and self._trainer is not None and not self._stop.is_set():
+            self._save.clear()
+            self._trainer._try_save(snapshot=False)     # reports a failed write via on_error
         return self._stop.is_set()
 
     def _should_pause(self) -> bool:
@@ -91,13 +102,16 @@ class TrainingWorker(QObject):
                                   on_preview=self.previewReady.emit,
                                   on_snapshot=self.snapshotSaved.emit,
                                   on_error=self.errorOccurred.emit)
-            trainer = Trainer(self._config, callbacks, dataset=self._dataset)
+            trainer = self._trainer = Trainer(self._config, callbacks, dataset=self._dataset)
+            self._dataset = None                  # the trainer owns it now
             self.stateChanged.emit("running")
             result = trainer.run(should_stop=self._should_stop, should_pause=self._should_pause)
         except Exception as e:  # never raise across the thread
             traceback.print_exc()
             self.failed.emit(f"{type(e).__name__}: {e}" if not str(e) else str(e))
             return
+        finally:
+            self._trainer = None
         if result.status == "failed":
             self.failed.emit(result.message)
         else:

@@ -7,8 +7,11 @@ from .explorer import DEFAULT_MODEL
 
 
 def create_window(model: str | None = None, device: str | None = None, synchronous: bool = False,
-                  settings=None):
-    """The explorer window with its engine, already loading `model` (default: the built-in one)."""
+                  settings=None, train: str | None = None):
+    """The explorer window with its engine, already loading `model` (default: the built-in one).
+
+    train: None, or open the Train tab ("" as it is, or with that run folder chosen).
+    """
     from ganstudio.render.qt_engine import RenderEngine
 
     from .main_window import MainWindow
@@ -17,10 +20,14 @@ def create_window(model: str | None = None, device: str | None = None, synchrono
     win = MainWindow(engine, settings=settings)
     engine.setParent(win)
     win.open_path(model or DEFAULT_MODEL)
+    if train is not None:
+        win.show_train()
+        if train:
+            win.train_panel.run_box.set_path(train)
     return win
 
 
-def run_app(model: str | None = None, device: str | None = None) -> int:
+def run_app(model: str | None = None, device: str | None = None, train: str | None = None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from .theme import apply_theme
@@ -28,6 +35,6 @@ def run_app(model: str | None = None, device: str | None = None) -> int:
     app.setApplicationName("GANStudio")
     app.setOrganizationName("GANStudio")
     apply_theme(app)
-    win = create_window(model, device)
+    win = create_window(model, device, train=train)
     win.show()
     return app.exec()

@@ -1,11 +1,11 @@
-"""The explorer window: sidebar (model, latent, mixing, noise, direction), image, style rows."""
+"""The main window: the explorer (sidebar, image, style rows) and the Train panel, as two tabs."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                             QSplitter, QVBoxLayout, QWidget)
+                             QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from .actions import install_actions
 from .file_actions import FileActions
@@ -18,6 +18,7 @@ from .model_info_panel import ModelInfoPanel
 from .noise_panel import NoisePanel
 from .status_bar import StatusBar
 from .style_rows_panel import StyleRowsPanel
+from .train_panel import TrainPanel
 from .widgets import Section
 
 
@@ -34,7 +35,12 @@ class MainWindow(FileActions, QMainWindow):
         self.view = ImageView()
         self.status = StatusBar()
         self.setStatusBar(self.status)
-        self.setCentralWidget(self._layout())
+        self.train_panel = TrainPanel()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self._layout(), "Explore")
+        self.tabs.addTab(self.train_panel, "Train")
+        self.setCentralWidget(self.tabs)
         self.actions = install_actions(self)
         self._wire()
         self._rebuild_recent_menu()
@@ -86,6 +92,8 @@ class MainWindow(FileActions, QMainWindow):
         ex.loadFailed.connect(lambda text: self.show_error("Cannot open", text))
         ex.message.connect(lambda text: self.status.showMessage(text, 6000))
         self.view.fileDropped.connect(self.open_path)
+        self.train_panel.exploreRequested.connect(self._on_train_exploreRequested)
+        self.train_panel.titleChanged.connect(lambda text: self.tabs.setTabText(1, text))
 
     # --- explorer → views ----------------------------------------------------------------------
     def _on_explorer_stateChanged(self, state) -> None:
@@ -116,6 +124,13 @@ class MainWindow(FileActions, QMainWindow):
         if total is None and result.timings:
             total = sum(result.timings.values())
         self.status.frame_shown(total)
+
+    def _on_train_exploreRequested(self, path: str) -> None:
+        self.open_path(path)
+        self.tabs.setCurrentIndex(0)
+
+    def show_train(self) -> None:
+        self.tabs.setCurrentWidget(self.train_panel)
 
     def show_error(self, title: str, text: str) -> None:
         """Every error dialog goes through here (tests intercept QMessageBox.critical)."""
@@ -174,5 +189,9 @@ class MainWindow(FileActions, QMainWindow):
         self.view.dropEvent(event)
 
     def closeEvent(self, event):
+        if not self.train_panel.request_close(self, self.close):   # asks; stops, saves, re-closes
+            self.show_train()
+            event.ignore()
+            return
         self.engine.shutdown()
         super().closeEvent(event)

@@ -44,6 +44,28 @@ QMenuBar {{ background: #1b1d21; }}
 QStatusBar {{ background: #1b1d21; color: #aab3bf; }}
 QStatusBar::item {{ border: none; }}
 QStatusBar QLabel {{ padding: 0 8px; }}
+QTabWidget::pane {{ border: none; }}
+QTabBar {{ background: #1b1d21; }}
+QTabBar::tab {{ background: #1b1d21; color: #8d96a3; padding: 5px 18px; border: none;
+               border-bottom: 2px solid transparent; font-weight: 600; }}
+QTabBar::tab:selected {{ color: #e4e8ee; border-bottom: 2px solid {ACCENT}; }}
+QTabBar::tab:hover:!selected {{ color: #c9d0d9; }}
+QPushButton {{ background: #2a2d33; border: 1px solid #3a3f47; border-radius: 3px; padding: 4px 12px;
+              color: #d6dbe2; }}
+QPushButton:hover {{ background: #31353c; }}
+QPushButton:disabled {{ color: #555a61; background: #24272c; border-color: #2e3238; }}
+#primaryButton {{ background: {ACCENT}; border-color: {ACCENT}; color: #ffffff; font-weight: 600; }}
+#primaryButton:hover {{ background: #5b9ce6; }}
+#primaryButton:disabled {{ background: #2a3a50; border-color: #2a3a50; color: #7c8a9c; }}
+QProgressBar {{ background: #17191c; border: 1px solid #2c2f34; border-radius: 3px; height: 16px;
+               text-align: center; color: #d6dbe2; }}
+QProgressBar::chunk {{ background: #3a5f8f; border-radius: 2px; }}
+#trainState {{ color: #8d96a3; font-weight: 600; }}
+#trainState[state="running"] {{ color: #7cc46a; }}
+#trainState[state="paused"] {{ color: #e0b03a; }}
+#trainState[state="stopping"], #trainState[state="waiting"] {{ color: #e08a3a; }}
+#valueLabel[error="true"] {{ color: #e3735e; }}
+#thumb {{ background: #141518; }}
 """
 
 

@@ -1,0 +1,231 @@
+"""The Train panel: dataset, model and run on the left; controls, live preview and curves on the right.
+
+Thin: it wires the boxes to a `TrainController` and shows what the controller reports.
+`extra` holds TrainConfig overrides applied last (tests use it for tiny networks).
+"""
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from .train_controller import TrainController
+from .train_controls import TrainControls
+from .train_dataset_box import TrainDatasetBox
+from .train_options_box import TrainOptionsBox
+from .train_plots import TrainPlots
+from .train_preview import TrainPreview
+from .train_recipe import ARCH_LABELS, build_config, has_run, read_history, resume_config
+from .train_run_box import TrainRunBox, default_run_folder
+from .widgets import Section
+
+
+class TrainPanel(QWidget):
+    exploreRequested = pyqtSignal(str)     # a checkpoint to open in the explorer
+    titleChanged = pyqtSignal(str)         # short text for the tab: "Train · 34 %"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.extra: dict = {}
+        self.controller = TrainController(self)
+        self.dataset_box, self.options = TrainDatasetBox(), TrainOptionsBox()
+        self.run_box, self.controls = TrainRunBox(), TrainControls()
+        self.preview, self.plots = TrainPreview(), TrainPlots()
+        self._resumed = None               # TrainConfig of the run in the folder, if continuing
+        self._folder_auto = True           # the run folder follows arch/res until edited
+        self._last_progress: dict = {}
+        self._close_when_idle = None        # the window's close(), once training has stopped
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self._layout())
+        self._wire()
+        self.run_box.folder.setText(default_run_folder(self.options.arch_name(),
+                                                       self.options.resolution()))
+        self._rescan()
+
+    def _layout(self) -> QSplitter:
+        side = QWidget()
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(0, 0, 0, 0)
+        side_lay.setSpacing(0)
+        for title, box in (("Dataset", self.dataset_box), ("Model", self.options),
+                           ("Run", self.run_box)):
+            side_lay.addWidget(Section(title, box))
+        side_lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(side)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(320)
+        right = QWidget()
+        right_lay = QVBoxLayout(right)
+        right_lay.setContentsMargins(12, 10, 12, 8)
+        right_lay.setSpacing(10)
+        right_lay.addWidget(self.controls)
+        views = QSplitter()
+        views.addWidget(self.preview)
+        views.addWidget(self.plots)
+        views.setSizes([520, 560])
+        views.setChildrenCollapsible(False)
+        right_lay.addWidget(views, 1)
+        split = QSplitter()
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([330, 1150])
+        split.setChildrenCollapsible(False)
+        return split
+
+    def _wire(self) -> None:
+        c, ctl = self.controller, self.controls
+        self.dataset_box.datasetChanged.connect(self._rescan)
+        self.dataset_box.xflipChanged.connect(self._rescan)
+        self.options.resolutionChanged.connect(self._rescan)
+        self.options.changed.connect(self._on_options_changed)
+        self.run_box.folder.textEdited.connect(lambda _: setattr(self, "_folder_auto", False))
+        self.run_box.folderChanged.connect(self._on_run_folder_changed)
+        self.run_box.resumeToggled.connect(self._on_resume_toggled)
+        ctl.startClicked.connect(self.start)
+        ctl.pauseClicked.connect(c.pause)
+        ctl.resumeClicked.connect(c.resume)
+        ctl.stopClicked.connect(c.stop)
+        ctl.exploreClicked.connect(c.explore)
+        c.scanStarted.connect(self.dataset_box.show_scanning)
+        c.summaryReady.connect(self.dataset_box.show_summary)
+        c.stateChanged.connect(self._on_controller_stateChanged)
+        c.progressChanged.connect(self._on_controller_progressChanged)
+        c.previewReady.connect(self._on_controller_previewReady)
+        c.statsReady.connect(self.plots.add)
+        c.checkpointSaved.connect(lambda _: self._sync_controls())
+        c.exploreRequested.connect(self.exploreRequested)
+        c.refused.connect(self._on_controller_refused)
+        c.message.connect(ctl.show_message)
+
+    # --- actions -------------------------------------------------------------------------------
+    def start(self) -> None:
+        try:
+            if self._resumed is not None:
+                config = resume_config(self.run_box.path(), kimg=self.options.kimg.value(),
+                                       device=self.run_box.device.currentText())
+            else:
+                config = build_config(**self.options.values(), data=self.dataset_box.spec(),
+                                      out=self.run_box.path(),
+                                      device=self.run_box.device.currentText(),
+                                      xflip=self.dataset_box.xflip.isChecked(), extra=self.extra)
+        except ValueError as e:
+            self._on_controller_refused(str(e))
+            return
+        if self._resumed is None:
+            self.plots.clear()
+            self.preview.clear()
+        self.plots.set_arch(config.arch)
+        self.controller.start(config)
+
+    def is_training(self) -> bool:
+        return self.controller.is_active() or self.controller.state == "waiting"
+
+    def request_close(self, parent, close) -> bool:
+        """True when nothing trains. Else ask; on Yes stop and save, then call `close()`."""
+        c = self.controller
+        if c.state == "waiting":
+            c.stop()
+        if not c.is_active():
+            return True
+        if self._close_when_idle is None:
+            answer = QMessageBox.question(
+                parent, "Training in progress",
+                "Stop training, save a checkpoint and close GANStudio?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer == QMessageBox.StandardButton.Yes:
+                self._close_when_idle = close
+                c.stop()
+        return False
+
+    # --- form → controller ---------------------------------------------------------------------
+    def _rescan(self, *_) -> None:
+        self.controller.scan(self.dataset_box.spec(), self.options.resolution(),
+                             self.dataset_box.xflip.isChecked())
+
+    def _on_options_changed(self) -> None:
+        if self._folder_auto and self._resumed is None and not self.is_training():
+            self.run_box.folder.setText(default_run_folder(self.options.arch_name(),
+                                                           self.options.resolution()))
+
+    def _on_run_folder_changed(self, folder: str) -> None:
+        description = None
+        if has_run(folder):
+            try:
+                cfg = resume_config(folder)
+                history, _ = read_history(folder)
+                kimg = history[-1]["kimg"] if history else 0.0
+                description = (f"Holds a {ARCH_LABELS.get(cfg.arch, cfg.arch)} {cfg.res}² run "
+                               f"at {kimg:.1f} of {cfg.kimg:g} kimg on {cfg.data}")
+            except ValueError as e:
+                description = None
+                self.controls.show_message(f"Cannot continue {folder}: {e}", error=True)
+        self.run_box.show_run(description)
+        self._on_resume_toggled(self.run_box.resuming())
+
+    def _on_resume_toggled(self, on: bool) -> None:
+        folder = self.run_box.path()
+        try:
+            self._resumed = resume_config(folder) if on and has_run(folder) else None
+        except ValueError as e:
+            self._resumed = None
+            self.controls.show_message(f"Cannot continue {folder}: {e}", error=True)
+        self.options.set_resumed(self._resumed)
+        self.dataset_box.setEnabled(self._resumed is None)
+        if self._resumed is not None:
+            self.dataset_box.edit.setText(self._resumed.data)
+            self._rescan()
+            history, preview = read_history(folder)
+            self.plots.set_arch(self._resumed.arch)
+            self.plots.set_history(history)
+            if preview:
+                self._show_preview_file(preview, history[-1] if history else {})
+        self._sync_controls()
+
+    def _show_preview_file(self, path: str, last: dict) -> None:
+        import numpy as np
+        from PIL import Image
+        try:
+            img = np.asarray(Image.open(path).convert("RGB"))
+        except OSError:
+            return
+        rows, cols = self._resumed.preview_grid
+        self.preview.show_grid(img, rows, cols, last.get("kimg"), last.get("alpha"))
+
+    # --- controller → views --------------------------------------------------------------------
+    def _sync_controls(self) -> None:
+        c = self.controller
+        can = c.is_active() or bool(c.latest) or has_run(self.run_box.path())
+        self.controls.set_state(c.state, can_explore=can, resuming=self._resumed is not None)
+
+    def _on_controller_stateChanged(self, state: str) -> None:
+        busy = state != "idle"
+        for box in (self.dataset_box, self.options, self.run_box):
+            box.setEnabled(not busy and (box is not self.dataset_box or self._resumed is None))
+        if state == "idle":
+            self._on_run_folder_changed(self.run_box.path())
+            self.titleChanged.emit("Train")
+            close, self._close_when_idle = self._close_when_idle, None
+            if close is not None:
+                close()
+        elif state == "paused":
+            self.titleChanged.emit("Train · paused")
+        self._sync_controls()
+
+    def _on_controller_progressChanged(self, p: dict) -> None:
+        self._last_progress = p
+        self.controls.show_progress(p, self.controller.config.progressive)
+        self.titleChanged.emit(f"Train · {100 * p.get('fraction', 0):.0f} %")
+
+    def _on_controller_previewReady(self, grid) -> None:
+        rows, cols = self.controller.config.preview_grid
+        p = self._last_progress
+        self.preview.show_grid(grid, rows, cols, p.get("kimg"),
+                               p.get("alpha") if self.controller.config.progressive else None)
+
+    def _on_controller_refused(self, reason: str) -> None:
+        self.controls.show_message(f"Not started: {reason}", error=True)
+        self._sync_controls()
