@@ -12,8 +12,11 @@ cannot go on (bad data, NaN, a failed final save). Never raises across the threa
 """
 from __future__ import annotations
 
+import os
 import threading
 import traceback
+
+import torch
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
@@ -40,9 +43,15 @@ class TrainingWorker(QObject):
     finished = pyqtSignal(str)           # path of latest.safetensors ("" if none)
     failed = pyqtSignal(str)             # one-line reason
 
-    def __init__(self, config: TrainConfig, *, dataset=None, parent: QObject | None = None):
+    def __init__(self, config: TrainConfig, *, dataset=None, threads: int | None = None,
+                 parent: QObject | None = None):
+        """threads: torch CPU threads of the training thread (OpenMP counts are per OS thread);
+        None = $GANSTUDIO_THREADS, else the creating thread's torch.get_num_threads()."""
         super().__init__(parent)
         self._config, self._dataset = config, dataset
+        env = os.environ.get("GANSTUDIO_THREADS", "").strip()
+        self.threads = max(1, int(threads or (env if env.isdigit() else 0)
+                                  or torch.get_num_threads()))
         self._stop, self._pause = threading.Event(), threading.Event()
         self._save = threading.Event()
         self._trainer: Trainer | None = None     # touched only by the worker thread
@@ -97,6 +106,7 @@ class TrainingWorker(QObject):
 
     def _run(self) -> None:
         try:
+            torch.set_num_threads(self.threads)
             callbacks = Callbacks(on_step=self.progressChanged.emit,
                                   on_tick=self.statsReady.emit,
                                   on_preview=self.previewReady.emit,

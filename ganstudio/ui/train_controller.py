@@ -27,12 +27,12 @@ class DatasetSummary:
     res: int
     xflip: bool
     ok: bool = False
-    thumbnails: list = field(default_factory=list)      # uint8 [r, r, 3] arrays
+    thumbnails: list = field(default_factory=list, repr=False)   # uint8 [r, r, 3] arrays
     report: str = ""                                    # DatasetReport.summary()
     usable: int = 0
     skipped: dict = field(default_factory=dict)         # reason -> count
     error: str = ""                                     # one line when not ok
-    dataset: object = None                              # trainer.data.Dataset, for the run
+    dataset: object = field(default=None, repr=False)   # trainer.data.Dataset, for the run
 
     def key(self) -> tuple:
         return (self.spec, self.res, self.xflip)
@@ -172,6 +172,7 @@ class TrainController(QObject):
         self._pending_start = None
         if self.worker is not None:
             self.worker.shutdown()
+            self._end_run()
 
     def explore(self) -> None:
         """The current generator in the explorer: a fresh save while training, else the latest."""

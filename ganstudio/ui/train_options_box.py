@@ -108,13 +108,13 @@ class TrainOptionsBox(QWidget):
 
     def set_resumed(self, config) -> None:
         """Resuming: show the run's configuration; only its length can change."""
-        self._locked = config is not None
+        was_locked, self._locked = self._locked, config is not None
         if config is not None:
             for combo, value in ((self.arch, config.arch), (self.res, config.res)):
                 with signals_blocked(combo):
                     combo.setCurrentIndex(max(0, combo.findData(value)))
             self.show_config(config)
-        else:
+        elif was_locked:                   # back to a new run: the preset's values again
             self._on_preset_inputs_changed()
         for w in (self.arch, self.res, self.preset):
             w.setEnabled(not self._locked)

@@ -81,7 +81,6 @@ class TrainPanel(QWidget):
         self.dataset_box.xflipChanged.connect(self._rescan)
         self.options.resolutionChanged.connect(self._rescan)
         self.options.changed.connect(self._on_options_changed)
-        self.run_box.folder.textEdited.connect(lambda _: setattr(self, "_folder_auto", False))
         self.run_box.folderChanged.connect(self._on_run_folder_changed)
         self.run_box.resumeToggled.connect(self._on_resume_toggled)
         ctl.startClicked.connect(self.start)
@@ -152,6 +151,7 @@ class TrainPanel(QWidget):
                                                            self.options.resolution()))
 
     def _on_run_folder_changed(self, folder: str) -> None:
+        self._folder_auto = False          # chosen or typed: it stays
         description = None
         if has_run(folder):
             try:
