@@ -44,7 +44,9 @@ def test_reference_stages_equal_core_synthesis_bit_for_bit(mode):
 
 @pytest.mark.parametrize("options", [FastOptions(), FastOptions(modulation="weight"),
                                      FastOptions(modulation="act"), FastOptions(fir="depthwise"),
-                                     FastOptions(channels_last=False)])
+                                     FastOptions(channels_last=False),
+                                     FastOptions(pad_from=8, pad_divisor=4),
+                                     FastOptions(pad_rows=False, fir="avgpool")])
 def test_fast_kernels_match_reference_at_64(options):
     G = tiny_stylegan2(64, channel_max=32)
     stages = stylegan2_stages(G)
@@ -59,11 +61,12 @@ def test_fast_kernels_match_reference_at_64(options):
             assert (a - b).abs().max().item() <= 1e-4
 
 
-@pytest.mark.parametrize("kernels", ["fast", "reference"])
+@pytest.mark.parametrize("kernels", ["fast", "fast-padded", "reference"])
 def test_incremental_is_bit_identical_to_full(kernels):
     G = tiny_stylegan2(32)
     stages = stylegan2_stages(G)
-    make = (lambda: FastKernels(G)) if kernels == "fast" else (lambda: ReferenceKernels(G))
+    opts = FastOptions(pad_from=8, pad_divisor=4) if kernels == "fast-padded" else FastOptions()
+    make = (lambda: ReferenceKernels(G)) if kernels == "reference" else (lambda: FastKernels(G, opts))
     inc = IncrementalSynthesis(make(), stages)
     full = IncrementalSynthesis(make(), stages)
     base = ws_for(G, 1)

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from ganstudio.core.interface import GeneratorBase
 
-from .device import choose_device, choose_threads
+from .device import choose_device, choose_threads, tune_allocator
 from .fast_synthesis import FastKernels
 from .incremental import Aborted, IncrementalSynthesis, NoiseSpec
 from .models import BUILTIN_DEFAULT, ModelLoadError, load_source
@@ -73,12 +73,15 @@ class Renderer:
     def __init__(self, device: str | None = None, *, threads: int | None = None,
                  setting_device: str | None = None, fast: bool = True, fp16: bool = False,
                  preview: str = "auto", preview_threshold_ms: float = 100.0,
-                 preview_budget_ms: float = 50.0, max_models: int = 2):
+                 preview_budget_ms: float = 50.0, max_models: int = 2,
+                 reuse_memory: bool = True):
         choice = choose_device(device, setting_device)
         self.device = torch.device(choice.device)
         self.device_note = choice.note
         self.threads = threads if threads is not None else (
             choose_threads() if self.device.type == "cpu" else torch.get_num_threads())
+        # glibc malloc tuning (device.tune_allocator): big activations are reused, not re-faulted
+        self.allocator_tuned = reuse_memory and self.device.type == "cpu" and tune_allocator()
         if preview not in PREVIEW_POLICIES:
             raise ValueError(f"preview must be one of {PREVIEW_POLICIES}, got {preview!r}")
         self.fast = fast
