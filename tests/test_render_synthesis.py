@@ -45,8 +45,8 @@ def test_reference_stages_equal_core_synthesis_bit_for_bit(mode):
 @pytest.mark.parametrize("options", [FastOptions(), FastOptions(modulation="weight"),
                                      FastOptions(modulation="act"), FastOptions(fir="depthwise"),
                                      FastOptions(channels_last=False),
-                                     FastOptions(pad_from=8, pad_divisor=4),
-                                     FastOptions(pad_rows=False, fir="avgpool")])
+                                     FastOptions(pad_up_input="always"),
+                                     FastOptions(pad_up_input="never", fir="avgpool")])
 def test_fast_kernels_match_reference_at_64(options):
     G = tiny_stylegan2(64, channel_max=32)
     stages = stylegan2_stages(G)
@@ -65,7 +65,7 @@ def test_fast_kernels_match_reference_at_64(options):
 def test_incremental_is_bit_identical_to_full(kernels):
     G = tiny_stylegan2(32)
     stages = stylegan2_stages(G)
-    opts = FastOptions(pad_from=8, pad_divisor=4) if kernels == "fast-padded" else FastOptions()
+    opts = FastOptions(pad_up_input="always") if kernels == "fast-padded" else FastOptions()
     make = (lambda: ReferenceKernels(G)) if kernels == "reference" else (lambda: FastKernels(G, opts))
     inc = IncrementalSynthesis(make(), stages)
     full = IncrementalSynthesis(make(), stages)

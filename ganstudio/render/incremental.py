@@ -151,7 +151,7 @@ class IncrementalSynthesis:
         if start > last:        # everything up to the requested image is stored
             stats.start_stage = len(self.stages)
             stats.ms = (time.perf_counter() - t0) * 1000
-            return self._valid_part(self._img[last], self.stages[last]), stats
+            return self._img[last], stats
         for s in self.stages[start: last + 1]:
             if should_abort is not None and should_abort():
                 raise Aborted()
@@ -173,12 +173,7 @@ class IncrementalSynthesis:
                 self._x[s.index], self._img[s.index] = x, img
                 self._valid = s.index + 1
         stats.ms = (time.perf_counter() - t0) * 1000
-        return self._valid_part(img, self.stages[last]), stats
-
-    @staticmethod
-    def _valid_part(img: torch.Tensor, stage: Stage) -> torch.Tensor:
-        """Kernels may pad rows with zero columns (fast_synthesis.pad_cols): crop them away."""
-        return img[..., : stage.resolution]
+        return img, stats
 
     def estimate_ms(self, start: int, stop: int) -> float:
         """Time of stages start..stop from the last measurements (0 for never-run stages)."""
