@@ -38,6 +38,7 @@ class FastOptions:
     fir: str = "depthwise"          # depthwise (one oneDNN pass, bias fused) | avgpool
     pad_up_input: str = "auto"      # auto | always | never (see FastKernels._pad_input)
     pad_columns: int = 2
+    fused: str = "auto"             # auto | never: oneDNN conv post-ops (bias+noise, bias+lrelu)
 
 
 def _pad_input(res_in: int, channels: int, options: FastOptions) -> int:
@@ -56,6 +57,32 @@ def _pad_input(res_in: int, channels: int, options: FastOptions) -> int:
         return options.pad_columns
     row_bytes = res_in * channels * 4
     return options.pad_columns if res_in >= 128 and row_bytes % (1 << 17) == 0 else 0
+
+
+def _mkldnn_fused_ops():
+    """oneDNN's fused conv entry points (the ones torch.compile uses on CPU), or None.
+
+    `_convolution_pointwise(x, w, b, …, "leaky_relu", [slope], "")` applies bias and leaky ReLU
+    in the convolution's epilogue; `.binary(x, other, w, b, …, "add", …)` adds `other` (a
+    [1, 1, H, W] noise map is broadcast over channels). They are private and CPU-only, so they are
+    probed on a tiny input against the plain ops and skipped on any failure or mismatch.
+    """
+    try:
+        op = torch.ops.mkldnn._convolution_pointwise
+        g = torch.Generator().manual_seed(0)
+        cl = torch.channels_last
+        x = torch.randn(1, 8, 6, 6, generator=g).contiguous(memory_format=cl)
+        w = torch.randn(8, 8, 3, 3, generator=g).contiguous(memory_format=cl)
+        b = torch.randn(8, generator=g)
+        n = torch.randn(1, 1, 6, 6, generator=g)
+        ref = F.conv2d(x, w, b, padding=1)
+        a = op(x, w, b, [1, 1], [1, 1], [1, 1], 1, "leaky_relu", [LRELU_SLOPE], "")
+        c = op.binary(x, n, w, b, [1, 1], [1, 1], [1, 1], 1, "add", None, None, [], None)
+        ok = (torch.allclose(a, F.leaky_relu(ref, LRELU_SLOPE), atol=1e-4)
+              and torch.allclose(c, ref + n, atol=1e-4) and c.is_contiguous(memory_format=cl))
+        return op if ok else None
+    except Exception:  # noqa: BLE001 — absent or different in this torch build: plain ops
+        return None
 
 
 class _ConvPlan:
@@ -116,6 +143,9 @@ class FastKernels:
         f = setup_filter().to(self._const.device) * 4.0                            # [4, 4], gain 4
         self._up_kernel = f[None, None].repeat(G.img_channels, 1, 1, 1)            # [3, 1, 4, 4]
         self._fir_kernels: dict = {}
+        self._fused = None
+        if options.fused != "never" and self._const.device.type == "cpu" and options.channels_last:
+            self._fused = _mkldnn_fused_ops()
 
     def noise_const(self, stage: Stage) -> torch.Tensor:
         return getattr(self.blocks[stage.block], stage.layer).noise_const
@@ -132,43 +162,89 @@ class FastKernels:
         styles = torch.addmm(p.aff_b, w, p.aff_w.t())[0]                         # [I]
         dcoef = (p.wsq @ styles.square() + 1e-8).rsqrt()                         # [O]
         scale = dcoef * p.gain                                                   # [O]
-        if p.modulation == "weight":
+        res = stage.resolution
+        n = None
+        if noise is not None and noise_scale != 0:
+            n = noise * (p.noise_strength * (noise_scale * SQRT2))                # [1, 1, R, R]
+        if p.modulation == "weight":      # s, demodulation and gains folded into the weights
             if p.up == 1:
                 wm = p.weight * (scale[:, None] * styles[None, :])[:, :, None, None]
-                y = F.conv2d(x, wm, p.bias_g, padding=1)                          # [1, O, R, R]
-            else:
-                wm = p.weight * (styles[:, None] * scale[None, :])[:, :, None, None]
-                y = self._up(x, wm, p.bias_g, p.pad)                              # [1, O, R, R+2q]
-            post_scale = None
+                return self._conv_epilogue(x, wm, p.bias_g, n, p.clamp, res)
+            wm = p.weight * (styles[:, None] * scale[None, :])[:, :, None, None]
+            y = self._conv_t(x, wm, p.pad)                                       # [1, O, 2H+1, ..]
+            if self.options.fir == "depthwise":   # the FIR is the conv that gets the epilogue
+                return self._conv_epilogue(y, self._fir_kernel(y), p.bias_g, n, p.clamp, res,
+                                           groups=y.shape[1])
+            return self._epilogue(self._fir(y, p.bias_g), res, None, n, p.clamp)
+        xs = x * styles.view(1, -1, 1, 1)  # s on the activations, demodulation after the conv
+        if p.up == 1:
+            y = F.conv2d(xs, p.weight, p.bias_g / scale, padding=1)              # [1, O, R, R]
         else:
-            xs = x * styles.view(1, -1, 1, 1)
-            if p.up == 1:
-                y = F.conv2d(xs, p.weight, p.bias_g / scale, padding=1)
-            else:
-                y = self._up(xs, p.weight, p.bias_g / scale, p.pad)
-            post_scale = scale.view(1, -1, 1, 1)
-        res = stage.resolution
-        owned = y.shape[-1] == res              # False: a padded result, crop by writing anew
+            y = self._fir(self._conv_t(xs, p.weight, p.pad), p.bias_g / scale)   # [1, O, R, R+2q]
+        return self._epilogue(y, res, scale.view(1, -1, 1, 1), n, p.clamp)
+
+    @staticmethod
+    def _epilogue(y, res, post_scale, n, clamp) -> torch.Tensor:
+        """Scale, noise, leaky ReLU, clamp; a padded y is cropped by the first (out-of-place) op."""
+        owned = y.shape[-1] == res
         if not owned:
             y = y[..., :res]
         if post_scale is not None:
             y = y.mul_(post_scale) if owned else torch.mul(y, post_scale)
             owned = True
-        if noise is not None and noise_scale != 0:
-            n = noise * (p.noise_strength * (noise_scale * SQRT2))                # [1, 1, R, R]
+        if n is not None:
             y = y.add_(n) if owned else torch.add(y, n)
             owned = True
         y = F.leaky_relu_(y, LRELU_SLOPE) if owned else F.leaky_relu(y, LRELU_SLOPE)
-        if p.clamp is not None and p.clamp >= 0:
-            y.clamp_(-p.clamp, p.clamp)
+        if clamp is not None and clamp >= 0:
+            y.clamp_(-clamp, clamp)
         return y
 
-    def _up(self, x: torch.Tensor, wt: torch.Tensor, bias: torch.Tensor, pad: int) -> torch.Tensor:
-        """Transposed stride-2 conv, then the FIR with its bias: [.., H, W] → [.., 2H, 2W + 2·pad]."""
+    def _conv_epilogue(self, x, w, bias, n, clamp, res: int, groups: int = 1) -> torch.Tensor:
+        """3×3 / 4×4 'same' conv + bias + noise + lrelu + clamp, cropped to `res` columns.
+
+        With oneDNN's fused entry points: conv+bias+lrelu in one pass when there is no noise,
+        conv+bias+noise then an lrelu pass when there is; plain ops otherwise.
+        """
+        pad = 1                          # 3×3 'same' conv, or the 4×4 FIR on 2H+1 rows
+        if self._fused is None:
+            return self._epilogue(F.conv2d(x, w, bias, padding=pad, groups=groups), res, None,
+                                  n, clamp)
+        p2, one = [pad, pad], [1, 1]
+        width = x.shape[-1] + 2 * pad - w.shape[-1] + 1
+        if n is None and width == res:
+            y = self._fused(x, w, bias, p2, one, one, groups, "leaky_relu", [LRELU_SLOPE], "")
+        else:
+            if n is None:
+                y = self._fused(x, w, bias, p2, one, one, groups, "none", [], "")
+            else:
+                if n.shape[-1] != width:
+                    n = F.pad(n, (0, width - n.shape[-1]))
+                y = self._fused.binary(x, n, w, bias, p2, one, one, groups, "add", None, None,
+                                       [], None)
+            if width != res:
+                y = F.leaky_relu(y[..., :res], LRELU_SLOPE)       # crops into a fresh tensor
+            else:
+                y = F.leaky_relu_(y, LRELU_SLOPE)
+        if clamp is not None and clamp >= 0:
+            y.clamp_(-clamp, clamp)
+        return y
+
+    @staticmethod
+    def _conv_t(x: torch.Tensor, wt: torch.Tensor, pad: int) -> torch.Tensor:
+        """Transposed stride-2 3×3 conv: [.., H, W] → [.., 2H+1, 2(W+pad)+1]."""
         if pad:
             x = F.pad(x, (0, pad))
-        y = F.conv_transpose2d(x, wt, stride=2)                                  # [1, O, 2H+1, ..]
-        return self._fir(y, bias)
+        return F.conv_transpose2d(x, wt, stride=2)
+
+    def _fir_kernel(self, y: torch.Tensor) -> torch.Tensor:
+        """[C, 1, 4, 4] depthwise kernel of the normalised [1,3,3,1] filter (the gain 4 is in wm)."""
+        c = y.shape[1]
+        k = self._fir_kernels.get((c, y.dtype))
+        if k is None:
+            k = setup_filter().to(y.device, y.dtype)[None, None].repeat(c, 1, 1, 1)
+            k = self._fir_kernels[(c, y.dtype)] = k.contiguous(memory_format=self.mem)
+        return k
 
     def _fir(self, y: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         """The [1,3,3,1]⊗[1,3,3,1]/64 filter with 1 px zero padding, plus bias: 2H+1 → 2H."""
@@ -177,11 +253,7 @@ class FastKernels:
             y = F.avg_pool2d(y, 2, stride=1, padding=1)     # count_include_pad: zero padding
             y = F.avg_pool2d(y, 2, stride=1)
             return F.avg_pool2d(y, 2, stride=1).add_(bias.view(1, -1, 1, 1))
-        k = self._fir_kernels.get((c, y.dtype))
-        if k is None:
-            k = setup_filter().to(y.device, y.dtype)[None, None].repeat(c, 1, 1, 1)
-            k = self._fir_kernels[(c, y.dtype)] = k.contiguous(memory_format=self.mem)
-        return F.conv2d(y, k, bias.to(y.dtype), padding=1, groups=c)           # one pass
+        return F.conv2d(y, self._fir_kernel(y), bias.to(y.dtype), padding=1, groups=c)
 
     # --- toRGB and the skip path ------------------------------------------------------------
     def torgb(self, stage: Stage, x: torch.Tensor, w: torch.Tensor,
@@ -189,7 +261,15 @@ class FastKernels:
         aw, ab, gain, weight, bias, clamp = self._rgb[stage.block]
         styles = torch.addmm(ab, w, aw.t()) * gain                               # [1, I]
         wm = weight * styles.view(1, -1, 1, 1)                                   # [3, I, 1, 1]
-        y = F.conv2d(x, wm.contiguous(memory_format=self.mem), bias)             # [1, 3, R, R]
+        if x.is_contiguous(memory_format=torch.channels_last):
+            # A 1×1 conv to 3 channels is a matmul on the NHWC rows (the conv would take a slow
+            # generic path for 3 output channels).
+            n, c, h, w_ = x.shape
+            rows = x.permute(0, 2, 3, 1).reshape(h * w_, c)                     # [R·R, I] view
+            y = torch.addmm(bias, rows, wm.view(wm.shape[0], c).t())            # [R·R, 3]
+            y = y.view(1, h, w_, -1).permute(0, 3, 1, 2)                         # [1, 3, R, R] NHWC
+        else:
+            y = F.conv2d(x, wm, bias)                                            # [1, 3, R, R]
         if clamp is not None and clamp >= 0:
             y = y.clamp(-clamp, clamp)
         if img is not None:
