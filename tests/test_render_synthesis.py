@@ -48,6 +48,7 @@ def test_reference_stages_equal_core_synthesis_bit_for_bit(mode):
                                      FastOptions(pad_up_input="always"),
                                      FastOptions(pad_up_input="always", fused="never"),
                                      FastOptions(winograd="always"),
+                                     FastOptions(gemm_up="always", modulation="weight"),
                                      FastOptions(pad_up_input="never", fir="avgpool")])
 def test_fast_kernels_match_reference_at_64(options):
     G = tiny_stylegan2(64, channel_max=32)

@@ -44,6 +44,7 @@ class FastOptions:
     fused: str = "auto"             # auto | never: oneDNN conv + bias + leaky ReLU in one pass
     winograd: str = "auto"          # auto | always | never: F(2×2, 3×3) for the 3×3 convs
     winograd_min_channels: int = 256  # auto: layers with at least this many in/out channels
+    gemm_up: str = "auto"           # auto | always | never: up-conv as one matmul + 9 shifted adds
 
 
 def _pad_input(res_in: int, channels: int, options: FastOptions) -> int:
@@ -88,6 +89,21 @@ def _mkldnn_fused_ops():
         return None
 
 
+def _conv_t_gemm(x: torch.Tensor, wmat: torch.Tensor, out_c: int) -> torch.Tensor:
+    """Stride-2 3×3 transposed conv as [H·W, I] @ [I, 9·O] and nine shifted adds (col2im).
+
+    At low resolution with many channels this beats oneDNN's deconvolution (one large matmul on
+    a fixed weight matrix, no per-call weight reorder): 8→16 px, 512 ch: 13.3 → 10.6 ms.
+    """
+    _, c, h, w = x.shape
+    y = (x.permute(0, 2, 3, 1).reshape(h * w, c) @ wmat).view(h, w, 3, 3, out_c)
+    out = x.new_zeros(2 * h + 1, 2 * w + 1, out_c)                              # [2H+1, 2W+1, O]
+    for ky in range(3):
+        for kx in range(3):
+            out[ky: ky + 2 * h - 1: 2, kx: kx + 2 * w - 1: 2].add_(y[:, :, ky, kx])
+    return out.permute(2, 0, 1).unsqueeze(0)                                   # [1, O, 2H+1, 2W+1]
+
+
 class _ConvPlan:
     """Precomputed tensors of one modulated conv layer."""
 
@@ -114,8 +130,13 @@ class _ConvPlan:
         self.pad = _pad_input(res_in, self.in_c, options) if self.up == 2 else 0
         self.winograd = self.up == 1 and stage.resolution % 2 == 0 and (
             options.winograd == "always" or (
-                options.winograd == "auto"
+                options.winograd == "auto" and stage.resolution >= 8
                 and min(self.in_c, self.out_c) >= options.winograd_min_channels))
+        self.gemm_up = self.up == 2 and (options.gemm_up == "always" or (
+            options.gemm_up == "auto" and res_in <= 32 and self.in_c >= 256))
+        if self.gemm_up:
+            modulation = self.modulation = "act"
+            self.wmat = w.permute(1, 2, 3, 0).reshape(self.in_c, 9 * self.out_c).contiguous()
         if self.winograd:
             modulation = self.modulation = "act"       # fixed weights: transform them once
             self.wino_u = winograd.transform_weight(w)                           # [16, I, O]
@@ -193,6 +214,8 @@ class FastKernels:
                                   bias=p.bias_g.view(1, -1, 1, 1))
         if p.up == 1:
             y = F.conv2d(xs, p.weight, p.bias_g / scale, padding=1)              # [1, O, R, R]
+        elif p.gemm_up:
+            y = self._fir(_conv_t_gemm(xs, p.wmat, p.out_c), p.bias_g / scale)
         else:
             y = self._fir(self._conv_t(xs, p.weight, p.pad), p.bias_g / scale)   # [1, O, R, R+2q]
         return self._epilogue(y, res, scale.view(1, -1, 1, 1), n, p.clamp)
