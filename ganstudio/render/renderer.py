@@ -68,12 +68,15 @@ class Renderer:
     fp16: half precision on CUDA (ignored elsewhere).
     preview: "auto" (preview frames only when the rest of the frame would take longer than
     preview_threshold_ms), "always", or "never"; a request must also ask for it (`preview`).
+    A preview is the skip-path image of the largest block that fits preview_budget_ms (default:
+    the threshold) from the first changed stage, at least preview_min_resolution pixels.
     """
 
     def __init__(self, device: str | None = None, *, threads: int | None = None,
                  setting_device: str | None = None, fast: bool = True, fp16: bool = False,
                  preview: str = "auto", preview_threshold_ms: float = 100.0,
-                 preview_budget_ms: float = 50.0, max_models: int = 2,
+                 preview_budget_ms: float | None = None, preview_min_resolution: int = 32,
+                 max_models: int = 2,
                  reuse_memory: bool = True):
         choice = choose_device(device, setting_device)
         self.device = torch.device(choice.device)
@@ -88,7 +91,9 @@ class Renderer:
         self.fp16 = bool(fp16) and self.device.type == "cuda"
         self.preview = preview
         self.preview_threshold_ms = float(preview_threshold_ms)
-        self.preview_budget_ms = float(preview_budget_ms)
+        self.preview_budget_ms = (self.preview_threshold_ms if preview_budget_ms is None
+                                  else float(preview_budget_ms))
+        self.preview_min_resolution = int(preview_min_resolution)
         self.max_models = max_models
         self._models: dict[str, _Model] = {}
         self._current: str | None = None
@@ -283,6 +288,8 @@ class Renderer:
             if never_timed or synth.estimate_ms(start, last) <= self.preview_threshold_ms:
                 return None
         candidates = [s.index for s in synth.torgb_stages() if start <= s.index < last]
+        big = [i for i in candidates if synth.stages[i].resolution >= self.preview_min_resolution]
+        candidates = big or candidates[-1:]
         if not candidates:
             return None
         fitting = [i for i in candidates if synth.estimate_ms(start, i) <= self.preview_budget_ms]
