@@ -283,15 +283,8 @@ class FastKernels:
         aw, ab, gain, weight, bias, clamp = self._rgb[stage.block]
         styles = torch.addmm(ab, w, aw.t()) * gain                               # [1, I]
         wm = weight * styles.view(1, -1, 1, 1)                                   # [3, I, 1, 1]
-        if x.is_contiguous(memory_format=torch.channels_last):
-            # A 1×1 conv to 3 channels is a matmul on the NHWC rows (the conv would take a slow
-            # generic path for 3 output channels).
-            n, c, h, w_ = x.shape
-            rows = x.permute(0, 2, 3, 1).reshape(h * w_, c)                     # [R·R, I] view
-            y = torch.addmm(bias, rows, wm.view(wm.shape[0], c).t())            # [R·R, 3]
-            y = y.view(1, h, w_, -1).permute(0, 3, 1, 2)                         # [1, 3, R, R] NHWC
-        else:
-            y = F.conv2d(x, wm, bias)                                            # [1, 3, R, R]
+        # (as a matmul on the NHWC rows it measured slower: 28 → 35 ms at 1024², 32 channels)
+        y = F.conv2d(x, wm.contiguous(memory_format=self.mem), bias)             # [1, 3, R, R]
         if clamp is not None and clamp >= 0:
             y = y.clamp(-clamp, clamp)
         if img is not None:
