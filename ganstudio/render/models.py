@@ -146,10 +146,12 @@ def _import_other(path: Path) -> tuple[GeneratorBase, str]:
     fmt = ""
     if isinstance(out, tuple):
         out, extra = out[0], out[1:]
-        for e in extra:
+        for e in extra:           # e.g. (G, ModelMeta(source_format=…)) from core.importers
             if isinstance(e, str):
                 fmt = e
             elif isinstance(e, dict):
                 fmt = str(e.get("source_format") or e.get("format") or fmt)
+            elif getattr(e, "source_format", None):
+                fmt = str(e.source_format)
     fmt = fmt or str(getattr(out, "source_format", "")) or path.suffix.lstrip(".") or "unknown"
     return out, fmt
