@@ -12,16 +12,18 @@ from .file_actions import FileActions
 from .direction_panel import DirectionPanel
 from .explorer import Explorer
 from .image_view import ImageView, qimage_from_array
+from .latent_files_panel import LatentFilesPanel
 from .latent_panel import LatentPanel
 from .mixing_panel import MixingPanel
 from .model_info_panel import ModelInfoPanel
 from .noise_panel import NoisePanel
 from .status_bar import StatusBar
 from .style_rows_panel import StyleRowsPanel
+from .tool_actions import ToolActions
 from .widgets import Section
 
 
-class MainWindow(FileActions, QMainWindow):
+class MainWindow(ToolActions, FileActions, QMainWindow):
     def __init__(self, engine, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
         self.setWindowTitle("GANStudio")
@@ -31,12 +33,14 @@ class MainWindow(FileActions, QMainWindow):
         self.info_panel, self.latent_panel = ModelInfoPanel(), LatentPanel()
         self.mixing_panel, self.noise_panel = MixingPanel(), NoisePanel()
         self.direction_panel, self.rows_panel = DirectionPanel(), StyleRowsPanel()
+        self.latent_files_panel = LatentFilesPanel()
         self.view = ImageView()
         self.status = StatusBar()
         self.setStatusBar(self.status)
         self.setCentralWidget(self._layout())
         self.actions = install_actions(self)
         self._wire()
+        self._install_tools()
         self._rebuild_recent_menu()
         self.setAcceptDrops(True)
         self.resize(1480, 900)
@@ -47,6 +51,7 @@ class MainWindow(FileActions, QMainWindow):
         side_lay.setContentsMargins(0, 0, 0, 0)
         side_lay.setSpacing(0)
         for title, panel in (("Model", self.info_panel), ("Latent", self.latent_panel),
+                             ("Stored latents", self.latent_files_panel),
                              ("Style mixing", self.mixing_panel), ("Noise", self.noise_panel),
                              ("Direction", self.direction_panel)):
             side_lay.addWidget(Section(title, panel))
@@ -76,7 +81,7 @@ class MainWindow(FileActions, QMainWindow):
     def _wire(self) -> None:
         ex = self.explorer
         for panel in (self.latent_panel, self.mixing_panel, self.noise_panel,
-                      self.direction_panel, self.rows_panel):
+                      self.direction_panel, self.rows_panel, self.latent_files_panel):
             panel.edited.connect(ex.edit)
             if hasattr(panel, "gestureEnded"):
                 panel.gestureEnded.connect(ex.seal)
@@ -90,7 +95,8 @@ class MainWindow(FileActions, QMainWindow):
     # --- explorer → views ----------------------------------------------------------------------
     def _on_explorer_stateChanged(self, state) -> None:
         for panel in (self.latent_panel, self.mixing_panel, self.noise_panel,
-                      self.direction_panel, self.rows_panel, self.status):
+                      self.direction_panel, self.rows_panel, self.status,
+                      self.latent_files_panel):
             panel.set_state(state)
         if state.zoom != self.view.zoom:
             self.view.set_zoom(state.zoom)
@@ -174,5 +180,6 @@ class MainWindow(FileActions, QMainWindow):
         self.view.dropEvent(event)
 
     def closeEvent(self, event):
+        self.shutdown_jobs()
         self.engine.shutdown()
         super().closeEvent(event)

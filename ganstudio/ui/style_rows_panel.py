@@ -10,6 +10,8 @@ from .state import ExplorerState
 from .style_row import GroupHeader, StyleRow
 
 GROUPS = ("coarse", "middle", "fine")
+ROW_TIP = ("Move along the active direction, in standard deviations of W "
+           "(double-click resets)")
 NO_W_SPACE = ("This model has no W space (PGGAN): a single z drives every layer, so there is "
               "nothing to mix per layer and no per-layer noise.")
 
@@ -51,6 +53,7 @@ class StyleRowsPanel(QScrollArea):
         self.headers: dict[str, GroupHeader] = {}
         self._state = ExplorerState()
         self._specs: list[RowSpec] = []
+        self._range: tuple[int, int] | None = None     # W indices the direction applies to
         self.setWidget(QWidget())
 
     def set_model(self, info) -> None:
@@ -90,6 +93,27 @@ class StyleRowsPanel(QScrollArea):
                 lay.addWidget(row)
         lay.addStretch(1)
         self.setWidget(body)
+        self._show_range()
+
+    def set_layer_range(self, first: int, last: int) -> None:
+        """Rows outside first..last cannot move: the chosen direction does not apply there."""
+        if self._range != (first, last):
+            self._range = (first, last)
+            self._show_range()
+
+    def _in_range(self, i: int) -> bool:
+        return self._range is None or self._range[0] <= i <= self._range[1]
+
+    def _show_range(self) -> None:
+        where = "" if self._range is None else f"w{self._range[0]}–w{self._range[1]}"
+        for row in self.rows:
+            inside = self._in_range(row.index)
+            row.slider.setEnabled(inside)
+            row.label.setEnabled(inside)
+            row.slider.setToolTip(ROW_TIP if inside else
+                                  f"The chosen direction applies to {where} only")
+        for g, header in self.headers.items():
+            header.slider.setEnabled(bool(self._group_indices(g)))
 
     @staticmethod
     def _captions() -> QWidget:
@@ -122,11 +146,13 @@ class StyleRowsPanel(QScrollArea):
             offsets = {state.offset(i) for i in idx}
             if len(offsets) == 1 and not header.slider.isSliderDown():
                 header.show_value(offsets.pop())
-            noisy = [state.noise_enabled(i) for i in idx if self._specs[i].has_noise]
+            every = [s.index for s in self._specs if s.group == g]
+            noisy = [state.noise_enabled(i) for i in every if self._specs[i].has_noise]
             header.set_noise(any(noisy), bool(noisy) and all(noisy))
 
     def _group_indices(self, group: str) -> list[int]:
-        return [s.index for s in self._specs if s.group == group]
+        """The rows of a group that the direction applies to."""
+        return [s.index for s in self._specs if s.group == group and self._in_range(s.index)]
 
     def _on_row_offsetChanged(self, i: int, v: float):
         self.edited.emit(self._state.with_layers("offsets", [i], v), f"offset:{i}")
@@ -139,5 +165,5 @@ class StyleRowsPanel(QScrollArea):
                          f"group:{group}")
 
     def _on_header_noiseToggled(self, group: str, on: bool):
-        idx = [i for i in self._group_indices(group) if self._specs[i].has_noise]
+        idx = [s.index for s in self._specs if s.group == group and s.has_noise]
         self.edited.emit(self._state.with_layers("noise_on", idx, on), None)
