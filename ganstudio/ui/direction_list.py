@@ -91,6 +91,10 @@ class DirectionList(QListWidget):
         if 0 <= index < len(self.entries):
             self.entries[index].set_images(images)
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.updateEditorGeometries()        # entries follow the width (e.g. a scroll bar came)
+
     def _on_self_currentRowChanged(self, row: int) -> None:
         if row >= 0:
             self.indexChosen.emit(row)
