@@ -8,7 +8,8 @@ from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtWidgets import QFileDialog, QMessageBox
 
 from ganstudio.core.checkpoint import load_native_generator, save_generator
-from ganstudio.core.directions import Direction, save_direction, sefa_directions
+from ganstudio.core.directions import (Direction, pca_directions, save_direction,
+                                       sefa_directions)
 from ganstudio.core.latent_files import load_latents
 from ganstudio.core.latents import z_from_seed
 from ganstudio.core.stylegan2 import StyleGAN2Config, StyleGAN2Generator
@@ -135,6 +136,27 @@ def test_sefa_fills_the_picker_and_rows_move_along_the_chosen_direction(qtbot, w
     assert not np.array_equal(strips[1][0], strips[1][2])
 
 
+def test_pca_follows_the_panel_parameters(qtbot, win, model):
+    panel, ex = win.direction_panel, win.explorer
+    panel.k.setValue(3)
+    panel.samples.setValue(600)
+    with qtbot.waitSignal(ex.directions.changed, timeout=WAIT_MS):
+        choose_source(qtbot, win, "pca")
+    with qtbot.waitSignal(ex.directions.changed, timeout=WAIT_MS):
+        panel.last.setValue(3)                                 # a new layer range: a new set
+    spec = ex.state.direction
+    assert (spec.source, spec.k, spec.samples, spec.first, spec.last) == ("pca", 3, 600, 0, 3)
+    d = ex.directions.direction_set(spec)
+    ref = pca_directions(load_native_generator(model), k=3, num_samples=600, seed=0,
+                         layers=(0, 3))
+    np.testing.assert_allclose(d.vectors, ref.vectors, atol=1e-5)
+    assert panel.list.count() == 3 and panel.list.entries[0].value.text().startswith("var")
+    assert [r.slider.isEnabled() for r in win.rows_panel.rows] == [True] * 4 + [False] * 2
+    panel.amount.setValue(panel.amount.value() + 100)          # "Move": every row in range
+    assert ex.state.offsets == (1.0, 1.0, 1.0, 1.0, 0.0, 0.0)
+    wait_frame(qtbot, win)
+
+
 def test_direction_file_and_its_layer_range(qtbot, win, model, tmp_path, monkeypatch):
     G = load_native_generator(model)
     d = sefa_directions(G, k=3, layers=(2, 4))
@@ -189,6 +211,8 @@ def test_projection_from_the_ui_sets_latent_a(qtbot, win, tmp_path):
     target = win.engine.render_now(RenderRequest(model_id=ex.model.model_id,
                                                  latent_a=LatentSource(seed=7))).image
     Image.fromarray(target).save(tmp_path / "target.png")
+    row = win.rows_panel.rows[2]
+    row.slider.setValue(row.slider.value() + 100)          # an edit the projection replaces
     start = wait_frame(qtbot, win)
     dlg = win.project_image(str(tmp_path / "target.png"))
     dlg.steps.setValue(150)
@@ -198,7 +222,7 @@ def test_projection_from_the_ui_sets_latent_a(qtbot, win, tmp_path):
     print(f"projection W+ 150 steps: PSNR {result.psnr:.2f} dB (start {psnr_uint8(start, target):.2f})")
     assert result.psnr > 25 and result.steps_done == 150 and not result.stopped
     assert dlg.progress.value() == 150 and not dlg.render_view.pixmap().isNull()
-    assert ex.state.latent_a.label == "projected target.png"
+    assert ex.state.latent_a.label == "projected target.png" and ex.state.offsets == (0.0,) * 6
     img = wait_frame(qtbot, win)
     assert psnr_uint8(img, target) > 25 > psnr_uint8(start, target) + 5
     assert win.latent_files_panel.labels["a"].text() == "projected target.png"
@@ -231,6 +255,7 @@ def test_latent_files_round_trip(qtbot, win, tmp_path, monkeypatch):
 
     win.actions["reset"].trigger()
     win.latent_panel.seed_a.setValue(9)
+    win.rows_panel.rows[4].slider.setValue(700)                             # loading A resets it
     assert not np.array_equal(wait_frame(qtbot, win), shown)
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         lambda *a, **k: (str(tmp_path / "a.npz"), ""))

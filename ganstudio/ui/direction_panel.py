@@ -68,7 +68,16 @@ class DirectionPanel(QWidget):
             row.addWidget(w, 1)
         form.addRow("Set", self.params)
         self.seed = _spin(0, 2**31 - 1, "Seed of the random directions / of PCA's W samples")
-        form.addRow("Seed", self.seed)
+        self.samples = _spin(100, 1_000_000, "PCA: number of sampled W")
+        self.samples.setSingleStep(1000)
+        self.samples_label = QLabel("N")
+        self.seed_row = QWidget()
+        srow = QHBoxLayout(self.seed_row)
+        srow.setContentsMargins(0, 0, 0, 0)
+        srow.addWidget(self.seed, 1)
+        srow.addWidget(self.samples_label)
+        srow.addWidget(self.samples, 1)
+        form.addRow("Seed", self.seed_row)
         self.file_row = QWidget()
         frow = QHBoxLayout(self.file_row)
         frow.setContentsMargins(0, 0, 0, 0)
@@ -103,6 +112,7 @@ class DirectionPanel(QWidget):
         self.first.valueChanged.connect(lambda v: self._edit_spec(first=v, last=max(v, self.last.value())))
         self.last.valueChanged.connect(lambda v: self._edit_spec(last=v, first=min(v, self.first.value())))
         self.seed.valueChanged.connect(self._on_seed_valueChanged)
+        self.samples.valueChanged.connect(lambda v: self._edit_spec(samples=v))
         self.reload.clicked.connect(lambda: self.loadRequested.emit(self._state.direction.source))
         self.list.indexChosen.connect(
             lambda i: self.edited.emit(self._state.replace(direction_index=i), None))
@@ -153,11 +163,14 @@ class DirectionPanel(QWidget):
         n = max(1, state.num_ws)
         first, last = spec.layer_range(n)
         for box, v in ((self.k, spec.k), (self.first, first), (self.last, last),
+                       (self.samples, spec.samples),
                        (self.seed, spec.seed if spec.source == "pca" else state.direction_seed)):
             with signals_blocked(box):
                 box.setValue(v)
         self.form.setRowVisible(self.params, spec.source in COMPUTED)
-        self.form.setRowVisible(self.seed, spec.source in ("random", "pca"))
+        self.form.setRowVisible(self.seed_row, spec.source in ("random", "pca"))
+        self.samples.setVisible(spec.source == "pca")
+        self.samples_label.setVisible(spec.source == "pca")
         self.form.setRowVisible(self.file_row, spec.source in FILES)
         self.file_name.setText(Path(spec.path).name if spec.path else "")
         self.file_name.setToolTip(spec.path)

@@ -103,6 +103,8 @@ class ToolActions:
         self.status.showMessage(f"Saved latent {which.upper()} to {path}", 6000)
 
     def load_latent(self, path: str, which: str = "a") -> None:
+        """Stored W (or z, or a seed) from a file; loading A also resets the per-layer edits, so
+        a latent saved from an edited image looks the same again."""
         ex, model = self.explorer, self.explorer.model
         if model is None:
             raise ValueError("no model is loaded")
@@ -120,7 +122,8 @@ class ToolActions:
             changes[f"latent_{which}"] = StoredLatent.from_array(lat.z[0], "z", name)
         else:
             changes[f"seed_{which}"] = int(lat.seeds[0])
-        ex.edit(ex.state.replace(**changes))
+        state = ex.state.reset_layers() if which == "a" else ex.state   # A shows as it was saved
+        ex.edit(state.replace(**changes))
         ex.seal()
         notes = [f"{len(lat)} latents in the file: using the first"] if len(lat) > 1 else []
         if lat.model_hash and model.content_hash and \
@@ -151,8 +154,9 @@ class ToolActions:
         return dlg
 
     def _on_projection_projected(self, result, label: str) -> None:
-        ex = self.explorer
-        ex.edit(ex.state.replace(latent_a=StoredLatent.from_array(result.ws[0], "w", label)))
+        ex = self.explorer                      # the projection itself, without earlier edits
+        ex.edit(ex.state.reset_layers().replace(
+            latent_a=StoredLatent.from_array(result.ws[0], "w", label)))
         ex.seal()
 
     def export_video_dialog(self):

@@ -70,7 +70,7 @@ class VideoDialog(QDialog):
         self.scale.setToolTip("Enlarge frames by pixel repetition (small models, MP4 needs even sides)")
         form.addRow("Scale", self.scale)
         out = QHBoxLayout()
-        self.path = QLineEdit(str(Path(last_dir or ".") / "walk.mp4"))
+        self.path = QLineEdit(str(Path(last_dir or Path.home()) / "ganstudio.mp4"))
         self.browse = QToolButton()
         self.browse.setText("…")
         out.addWidget(self.path, 1)
