@@ -12,7 +12,6 @@ from ganstudio.core.directions import (Direction, pca_directions, save_direction
                                        sefa_directions)
 from ganstudio.core.latent_files import load_latents
 from ganstudio.core.latents import z_from_seed
-from ganstudio.core.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from ganstudio.render.qt_engine import RenderEngine
 from ganstudio.render.request import LatentSource, RenderRequest
 from ganstudio.ui.directions import DirectionSpec
@@ -21,24 +20,17 @@ from ganstudio.ui.main_window import MainWindow
 from ganstudio.ui.state import ExplorerState
 from ganstudio.ui.stored_latent import StoredLatent
 
+from tiny_models import tiny_stylegan2
+
 WAIT_MS = 60_000
 LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    """16² StyleGAN2, 6 W inputs (coarse w0–w3, middle w4–w5); toRGB scaled so that images stay
-    inside [-1, 1] as a trained model's do (so uint8 targets are not clipped)."""
-    cfg = StyleGAN2Config(img_resolution=16, z_dim=32, w_dim=32, channel_base=2048,
-                          channel_max=16, mapping_layers=2)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        G = StyleGAN2Generator(cfg)
-    with torch.no_grad():
-        for block in G.synthesis.blocks():
-            block.torgb.weight.mul_(0.3)
+    """16² StyleGAN2 with 6 W inputs (coarse w0–w3, middle w4–w5), images inside [-1, 1]."""
     path = tmp_path_factory.mktemp("model") / "tiny16.safetensors"
-    save_generator(path, G)
+    save_generator(path, tiny_stylegan2(res=16, dim=32))
     return str(path)
 
 
