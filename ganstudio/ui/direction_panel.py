@@ -146,6 +146,8 @@ class DirectionPanel(QWidget):
     # --- state → widgets -----------------------------------------------------------------------
     def set_model(self, info) -> None:
         n = int(info.num_ws)
+        with signals_blocked(self.k):
+            self.k.setMaximum(max(1, min(64, int(info.w_dim))))
         for box in (self.first, self.last):
             with signals_blocked(box):
                 box.setRange(0, max(0, n - 1))
