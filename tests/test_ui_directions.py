@@ -316,3 +316,23 @@ def test_cancelling_a_video_leaves_no_file(qtbot, win, tmp_path):
             lock.release()
     assert list(out.parent.iterdir()) == []
     assert "Cancelled" in dlg.status.text() and dlg.job is None
+
+
+def test_directions_that_cannot_be_computed_say_why(qtbot, tmp_path):
+    from ganstudio.core.pggan import PGGANConfig, PGGANGenerator
+    path = tmp_path / "pg.safetensors"
+    save_generator(path, PGGANGenerator(PGGANConfig(img_resolution=16, z_dim=16,
+                                                    channel_base=128, channel_max=16)))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(RenderEngine(device="cpu", synchronous=True, threads=1), settings=settings)
+    qtbot.addWidget(w)
+    w.open_path(str(path))
+    before = wait_frame(qtbot, w)
+    combo = w.direction_panel.source
+    assert not combo.model().item(combo.findData("sefa")).isEnabled()    # no W space
+    ex = w.explorer
+    with qtbot.waitSignal(ex.directions.changed, timeout=WAIT_MS):      # e.g. from a session
+        ex.edit(ex.state.replace(direction=DirectionSpec(source="sefa"), offsets=(2.0,)))
+    assert "no W space" in w.direction_panel.status.text()
+    assert np.array_equal(wait_frame(qtbot, w), before)       # no direction: the offset waits
+    w.close()

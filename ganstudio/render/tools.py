@@ -47,10 +47,17 @@ def compute_directions(renderer: Renderer, model_id: str, method: str, *, k: int
         raise DirectionError(f"unknown direction method {method!r} (use pca or sefa)")
     _threads(renderer)
     G = renderer.model(model_id)
+    if not G.has_w_space:
+        raise DirectionError(f"{G.arch} has no W space (a single z drives every layer): "
+                             "no W directions")
     with torch.no_grad():
         if method == "pca":
             return pca_directions(G, k=k, num_samples=num_samples, seed=seed, layers=layers)
-        return sefa_directions(G, k=k, layers=layers)
+        try:
+            return sefa_directions(G, k=k, layers=layers)
+        except AttributeError:          # a family whose style affines core.directions cannot find
+            raise DirectionError(f"SeFa does not support {G.arch} models yet (their style "
+                                 "layers are not where it looks); try PCA") from None
 
 
 def read_direction_file(path: str, num_ws: int, w_dim: int, labelled: bool = False) -> Direction:
