@@ -156,7 +156,12 @@ def ema_beta(batch: int, ema_kimg: float, cur_nimg: int, rampup: float | None = 
 
 @torch.no_grad()
 def update_ema(G_ema, G, beta: float) -> None:
-    """Parameters: G_ema ← lerp(G, G_ema, β); buffers (w_avg, noise_const, filters) are copied."""
+    """Parameters: G_ema ← lerp(G, G_ema, β); buffers (w_avg, noise_const, filters) are copied.
+
+    BigGAN: its buffers — spectral norm's u vectors and BatchNorm's running statistics — are
+    copied too (BigGAN-PyTorch averages them with the weights): G's latest statistics are the best
+    cheap estimate for the averaged weights, and eval-mode SN does one power step from u anyway.
+    """
     for p_ema, p in zip(G_ema.parameters(), G.parameters()):
         p_ema.copy_(p.detach().lerp(p_ema, beta))
     for b_ema, b in zip(G_ema.buffers(), G.buffers()):
