@@ -14,6 +14,8 @@ SUBCOMMANDS = {
     "bench": "measure rendering or training speed on this machine",
     "directions": "compute semantic directions (PCA, SeFa)",
     "project": "project an image into W or W+",
+    "video": "render an interpolation or direction-walk video (MP4, GIF)",
+    "smoothness": "perceptual-path-length-style smoothness, W versus Z",
 }
 
 

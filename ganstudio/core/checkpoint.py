@@ -22,6 +22,8 @@ from .registry import build_generator
 FORMAT_NAME = "ganstudio"
 FORMAT_VERSION = 1
 META_KEY = "ganstudio"
+_UMASK = os.umask(0)  # read once at import (changing it later from threads would race)
+os.umask(_UMASK)
 
 
 class CheckpointError(ValueError):
@@ -66,6 +68,7 @@ def atomic_write(path: str | os.PathLike, write) -> None:
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; finished files get the usual mode
         write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())

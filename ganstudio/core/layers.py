@@ -156,18 +156,31 @@ def setup_filter(f=(1, 3, 3, 1)) -> torch.Tensor:
 
 def upfirdn2d(x: torch.Tensor, f: torch.Tensor, up: int = 1, down: int = 1,
               padding=(0, 0, 0, 0), gain: float = 1.0) -> torch.Tensor:
-    """Upsample by zero insertion, pad (negative = crop), filter with the 2-D FIR `f`, downsample."""
+    """Upsample by zero insertion, pad (negative = crop), filter with the 2-D FIR `f`, downsample.
+
+    The common cases run as one depthwise (transposed) convolution: a strided conv for
+    downsampling and a strided transposed conv for upsampling, so no zero-filled or discarded
+    pixels are computed. The general case spells the definition out.
+    """
     n, c, h, w = x.shape  # [N, C, H, W]
     px0, px1, py0, py1 = padding
+    kh, kw = f.shape[-2:]
+    k = (f * gain).to(x.dtype)
+    if up == 1 and px0 == px1 == py0 == py1 >= 0:
+        return F.conv2d(x, k.flip([0, 1])[None, None].expand(c, 1, kh, kw), stride=down,
+                        padding=px0, groups=c)
+    if (down == 1 and up > 1 and px0 == py0 and px1 == py1 and px0 - px1 == up - 1
+            and 0 <= kw - 1 - px0 and kh == kw):
+        # out[j] = Σ_i x[i]·f[j + K − 1 − p0 − up·i]: a transposed conv cropped by K − 1 − p0.
+        return F.conv_transpose2d(x, k[None, None].expand(c, 1, kh, kw), stride=up,
+                                  padding=kw - 1 - px0, groups=c)
     if up > 1:
         x = x.reshape(n, c, h, 1, w, 1)
         x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])
         x = x.reshape(n, c, h * up, w * up)
     x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
     x = x[:, :, max(-py0, 0): x.shape[2] - max(-py1, 0), max(-px0, 0): x.shape[3] - max(-px1, 0)]
-    k = (f * gain).to(x.dtype).flip([0, 1])
-    k = k[None, None].repeat(c, 1, 1, 1)
-    x = F.conv2d(x, k, groups=c)
+    x = F.conv2d(x, k.flip([0, 1])[None, None].expand(c, 1, kh, kw), groups=c)
     if down > 1:
         x = x[:, :, ::down, ::down]
     return x

@@ -22,10 +22,11 @@ class MappingNetwork(nn.Module):
     """Normalised z (and an optional class embedding) through `num_layers` leaky-ReLU dense layers.
 
     Submodule names (`embed`, `fc0`…, buffer `w_avg`) match the official networks.
+    `w_avg_beta=None` leaves out `w_avg` (and truncation), as the discriminator's label mapping does.
     """
 
     def __init__(self, z_dim: int, c_dim: int, w_dim: int, num_ws: int, num_layers: int = 8,
-                 lr_multiplier: float = 0.01, w_avg_beta: float = 0.995,
+                 lr_multiplier: float = 0.01, w_avg_beta: float | None = 0.995,
                  layer_features: int | None = None):
         super().__init__()
         self.z_dim, self.c_dim, self.w_dim, self.num_ws = z_dim, c_dim, w_dim, num_ws
@@ -39,7 +40,8 @@ class MappingNetwork(nn.Module):
         for i in range(num_layers):
             self.add_module(f"fc{i}", FullyConnectedLayer(
                 features[i], features[i + 1], activation="lrelu", lr_multiplier=lr_multiplier))
-        self.register_buffer("w_avg", torch.zeros(w_dim))
+        if w_avg_beta is not None:
+            self.register_buffer("w_avg", torch.zeros(w_dim))
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1.0,
                 truncation_cutoff: int | None = None, update_emas: bool = False) -> torch.Tensor:
@@ -53,6 +55,8 @@ class MappingNetwork(nn.Module):
             x = torch.cat([x, y], dim=1) if x is not None else y
         for i in range(self.num_layers):
             x = getattr(self, f"fc{i}")(x)
+        if self.w_avg_beta is None:
+            return x.unsqueeze(1).repeat(1, self.num_ws, 1)                # [N, num_ws, w_dim]
         if update_emas:
             self.w_avg.copy_(x.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
         ws = x.unsqueeze(1).repeat(1, self.num_ws, 1)                   # [N, num_ws, w_dim]

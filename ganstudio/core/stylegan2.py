@@ -30,8 +30,17 @@ class StyleGAN2Config:
     mapping_layers: int = 8
     mapping_lr_multiplier: float = 0.01
     conv_clamp: float | None = None
+    # Explicit channels per resolution, {res: channels}, for tables the channel_base/channel_max
+    # formula cannot express (e.g. rosinality checkpoints with channel_multiplier 4). None = formula.
+    channel_table: dict | None = None
+
+    def __post_init__(self):
+        if self.channel_table is not None:  # JSON round trips turn the int keys into strings
+            self.channel_table = {int(r): int(c) for r, c in self.channel_table.items()}
 
     def channels(self, res: int) -> int:
+        if self.channel_table is not None:
+            return self.channel_table[res]
         return min(self.channel_base // res, self.channel_max)
 
 
@@ -125,7 +134,8 @@ class SynthesisNetwork(nn.Module):
     """Blocks b4 … b{res}; a toRGB shares its w index with the next block's first conv."""
 
     def __init__(self, w_dim: int, img_resolution: int, img_channels: int, channel_base: int,
-                 channel_max: int, conv_clamp: float | None = None):
+                 channel_max: int, conv_clamp: float | None = None,
+                 channel_table: dict[int, int] | None = None):
         super().__init__()
         self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
         log2 = int(np.log2(img_resolution))
@@ -133,6 +143,11 @@ class SynthesisNetwork(nn.Module):
             raise ValueError(f"img_resolution must be a power of two ≥ 4, got {img_resolution}")
         self.block_resolutions = [2 ** i for i in range(2, log2 + 1)]
         channels = {r: min(channel_base // r, channel_max) for r in self.block_resolutions}
+        if channel_table is not None:
+            missing = [r for r in self.block_resolutions if r not in channel_table]
+            if missing:
+                raise ValueError(f"channel_table has no entry for resolutions {missing}")
+            channels = {r: int(channel_table[r]) for r in self.block_resolutions}
         self.num_ws = 0
         for res in self.block_resolutions:
             in_c = channels[res // 2] if res > 4 else 0
@@ -190,7 +205,7 @@ class StyleGAN2Generator(GeneratorBase):
         self.img_resolution, self.img_channels = config.img_resolution, config.img_channels
         self.synthesis = SynthesisNetwork(config.w_dim, config.img_resolution, config.img_channels,
                                           config.channel_base, config.channel_max,
-                                          config.conv_clamp)
+                                          config.conv_clamp, config.channel_table)
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(config.z_dim, config.c_dim, config.w_dim, self.num_ws,
                                       num_layers=config.mapping_layers,

@@ -4,8 +4,8 @@
 models run stage by stage through `IncrementalSynthesis` (fast kernels by default), so an edit of
 the fine layers re-runs only the last stages, and a request marked `preview` may stop at an
 intermediate resolution of the skip path when the full frame would take longer than
-`preview_threshold_ms`. Other generators (PGGAN, StyleGAN v1, …) render whole frames through
-their own `synthesis`.
+`preview_threshold_ms`. Other generators (PGGAN, StyleGAN v1, BigGAN, …) render whole frames
+through their own `synthesis` (BigGAN's also takes the request's class, see recipe.class_vector).
 """
 from __future__ import annotations
 
@@ -149,13 +149,14 @@ class Renderer:
             if supports_stages(G):
                 kernels = FastKernels(G) if self.fast else ReferenceKernels(G)
                 synth = IncrementalSynthesis(kernels, stylegan2_stages(G), self.device)
-            params = inspect.signature(G.synthesis.forward).parameters
+            params = inspect.signature(getattr(G.synthesis, "forward", G.synthesis)).parameters
             info = ModelInfo(
                 model_id=model_id, path=loaded.path, arch=getattr(G, "arch", "?"),
                 source_format=loaded.source_format, img_resolution=int(G.img_resolution),
                 num_ws=int(G.num_ws), w_dim=int(G.w_dim), z_dim=int(G.z_dim), c_dim=int(G.c_dim),
                 num_params=int(G.num_params()), device=str(self.device),
-                content_hash=loaded.content_hash, capabilities=self._capabilities(G))
+                content_hash=loaded.content_hash, capabilities=self._capabilities(G),
+                class_names=tuple(loaded.class_names))
             self._models[model_id] = _Model(info, G, LatentRecipe(G, self.device), synth,
                                             frozenset(params))
             self._current = model_id
@@ -170,7 +171,8 @@ class Renderer:
                             c_dim=int(G.c_dim), img_resolution=int(G.current_resolution),
                             has_noise=any(l.has_noise for l in layers),
                             has_w_space=bool(G.has_w_space), arch=getattr(G, "arch", "?"),
-                            layers=layers, device=str(self.device))
+                            layers=layers, device=str(self.device),
+                            truncation="resample" if getattr(G, "arch", "") == "biggan" else "psi")
 
     def _get(self, model_id: str) -> _Model:
         key = model_id or self._current
@@ -253,8 +255,9 @@ class Renderer:
             if "noise_generator" in m.synthesis_kwargs and r.noise_mode == "random":
                 kwargs["noise_generator"] = torch.Generator(self.device).manual_seed(
                     int(r.noise_seed))
+            args = (m.recipe.class_vector(r),) if m.G.class_in_synthesis else ()
             with self._autocast():
-                img = m.G.synthesis(ws, **kwargs)
+                img = m.G.synthesis(ws, *args, **kwargs)
             self.synthesis_runs += 1
         t2 = time.perf_counter()
         timings["synthesis"] = (t2 - t1) * 1000
