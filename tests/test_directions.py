@@ -9,18 +9,11 @@ from ganstudio.core.checkpoint import save_generator
 from ganstudio.core.directions import (Direction, DirectionError, direction_score,
                                        labelled_direction, load_direction, pca_directions,
                                        sample_w, save_direction, sefa_directions, style_affines)
-from ganstudio.core.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from tiny_models import tiny_stylegan2
 
 
 def tiny(res=16, mapping_layers=2, seed=0):
-    """Random-init tiny StyleGAN2; toRGB weights scaled so images lie mostly in [-1, 1]."""
-    torch.manual_seed(seed)
-    cfg = StyleGAN2Config(img_resolution=res, z_dim=32, w_dim=32, channel_base=128 * res,
-                          channel_max=16, mapping_layers=mapping_layers)
-    G = StyleGAN2Generator(cfg).eval().requires_grad_(False)
-    for block in G.synthesis.blocks():
-        block.torgb.weight.mul_(0.3)
-    return G
+    return tiny_stylegan2(res, mapping_layers=mapping_layers, seed=seed)
 
 
 @pytest.fixture(scope="module")

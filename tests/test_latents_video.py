@@ -11,19 +11,13 @@ from ganstudio.core.checkpoint import save_generator
 from ganstudio.core.directions import save_direction, sefa_directions
 from ganstudio.core.latent_files import LatentFileError, load_latents, save_latents
 from ganstudio.core.latents import slerp, z_from_seed
-from ganstudio.core.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from tiny_models import tiny_stylegan2
 from ganstudio.core.video import (direction_walk, interpolate_ws, interpolate_z, render_frames)
 from ganstudio.render.video_writer import VideoWriteError, write_video
 
 
 def tiny(res=8):
-    torch.manual_seed(0)
-    cfg = StyleGAN2Config(img_resolution=res, z_dim=16, w_dim=16, channel_base=64 * res,
-                          channel_max=8, mapping_layers=2)
-    G = StyleGAN2Generator(cfg).eval().requires_grad_(False)
-    for block in G.synthesis.blocks():
-        block.torgb.weight.mul_(0.3)
-    return G
+    return tiny_stylegan2(res, dim=16, channel_max=8)
 
 
 @pytest.fixture(scope="module")

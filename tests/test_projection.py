@@ -11,19 +11,11 @@ from ganstudio.core.latent_files import load_latents
 from ganstudio.core.latents import z_from_seed
 from ganstudio.core.projection import (ProjectionConfig, ProjectionError, project, psnr,
                                        target_tensor, to_uint8)
-from ganstudio.core.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from tiny_models import tiny_stylegan2
 
 
 def tiny(res=16, seed=0):
-    """Random-init tiny StyleGAN2; toRGB weights scaled so images lie mostly in [-1, 1]
-    (as a trained model's do), so the uint8 target is not clipped."""
-    torch.manual_seed(seed)
-    cfg = StyleGAN2Config(img_resolution=res, z_dim=32, w_dim=32, channel_base=128 * res,
-                          channel_max=16, mapping_layers=2)
-    G = StyleGAN2Generator(cfg).eval().requires_grad_(False)
-    for block in G.synthesis.blocks():
-        block.torgb.weight.mul_(0.3)
-    return G
+    return tiny_stylegan2(res, seed=seed)
 
 
 @pytest.fixture(scope="module")

@@ -201,3 +201,28 @@ def test_builtin_default_loads_and_renders():
     assert info.source_format == "builtin" and info.model_id == "builtin:default"
     res = r.render(RenderRequest(size=64))
     assert res.error is None and res.image.shape == (64, 64, 3) and res.image.std() > 0
+
+
+def test_other_formats_go_through_core_importers(tmp_path, monkeypatch):
+    """A non-native file is handed to core.importers.load_generator when that module exists."""
+    import sys
+    import types
+    G = tiny_stylegan2()
+    calls = []
+    fake = types.ModuleType("ganstudio.core.importers")
+
+    class Meta:
+        source_format = "nvidia-pkl"
+
+    def load_generator(path):
+        calls.append(path)
+        return G, Meta()
+
+    fake.load_generator = load_generator
+    monkeypatch.setitem(sys.modules, "ganstudio.core.importers", fake)
+    path = tmp_path / "network.pkl"
+    path.write_bytes(b"whatever the importer reads")
+    r = Renderer("cpu", threads=1)
+    info = r.load(str(path))
+    assert calls == [str(path)] and info.source_format == "nvidia-pkl"
+    assert r.render(RenderRequest()).error is None

@@ -44,7 +44,12 @@ def test_reference_stages_equal_core_synthesis_bit_for_bit(mode):
 
 @pytest.mark.parametrize("options", [FastOptions(), FastOptions(modulation="weight"),
                                      FastOptions(modulation="act"), FastOptions(fir="depthwise"),
-                                     FastOptions(channels_last=False)])
+                                     FastOptions(channels_last=False),
+                                     FastOptions(pad_up_input="always"),
+                                     FastOptions(pad_up_input="always", fused="never"),
+                                     FastOptions(winograd="always"),
+                                     FastOptions(gemm_up="always", modulation="weight"),
+                                     FastOptions(pad_up_input="never", fir="avgpool")])
 def test_fast_kernels_match_reference_at_64(options):
     G = tiny_stylegan2(64, channel_max=32)
     stages = stylegan2_stages(G)
@@ -59,11 +64,13 @@ def test_fast_kernels_match_reference_at_64(options):
             assert (a - b).abs().max().item() <= 1e-4
 
 
-@pytest.mark.parametrize("kernels", ["fast", "reference"])
+@pytest.mark.parametrize("kernels", ["fast", "fast-padded", "fast-winograd", "reference"])
 def test_incremental_is_bit_identical_to_full(kernels):
     G = tiny_stylegan2(32)
     stages = stylegan2_stages(G)
-    make = (lambda: FastKernels(G)) if kernels == "fast" else (lambda: ReferenceKernels(G))
+    opts = {"fast-padded": FastOptions(pad_up_input="always"),
+            "fast-winograd": FastOptions(winograd="always")}.get(kernels, FastOptions())
+    make = (lambda: ReferenceKernels(G)) if kernels == "reference" else (lambda: FastKernels(G, opts))
     inc = IncrementalSynthesis(make(), stages)
     full = IncrementalSynthesis(make(), stages)
     base = ws_for(G, 1)
@@ -126,3 +133,16 @@ def test_fast_path_reproduces_nvidia_reference(reference_dir):
     with torch.inference_mode():
         img, _ = run.run(torch.from_numpy(ref["ws_mix"]), spec(G), keep=False)
     assert np.abs(img.numpy() - ref["img_mix"]).max() <= 1e-4
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 4, 4, 5), (1, 16, 8, 8, 24), (1, 32, 6, 10, 8)])
+def test_winograd_conv_equals_direct_conv(shape):
+    from ganstudio.render import winograd
+    _, c, h, w, o = shape
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1, c, h, w, generator=g).contiguous(memory_format=torch.channels_last)
+    k = torch.randn(o, c, 3, 3, generator=g)
+    ref = torch.nn.functional.conv2d(x, k, padding=1)
+    got = winograd.conv3x3(x, winograd.transform_weight(k))
+    assert got.shape == ref.shape and got.is_contiguous(memory_format=torch.channels_last)
+    assert (got - ref).abs().max() <= 1e-5 * ref.abs().max()

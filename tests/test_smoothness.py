@@ -9,17 +9,11 @@ import torch
 from ganstudio.cli import main as cli_main
 from ganstudio.core.checkpoint import save_generator
 from ganstudio.core.smoothness import SmoothnessError, image_distance, path_length
-from ganstudio.core.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from tiny_models import tiny_stylegan2
 
 
 def tiny(res=16, mapping_layers=2, seed=0):
-    torch.manual_seed(seed)
-    cfg = StyleGAN2Config(img_resolution=res, z_dim=32, w_dim=32, channel_base=128 * res,
-                          channel_max=16, mapping_layers=mapping_layers)
-    G = StyleGAN2Generator(cfg).eval().requires_grad_(False)
-    for block in G.synthesis.blocks():
-        block.torgb.weight.mul_(0.3)
-    return G
+    return tiny_stylegan2(res, mapping_layers=mapping_layers, seed=seed)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """`ganstudio-train` / `python -m trainer`: headless training with a progress bar and a summary.
 
-    ganstudio-train --data DIR|ZIP|synthetic:faces --arch pggan|stylegan|stylegan2 --res 64 \
+    ganstudio-train --data DIR|ZIP|synthetic:faces --arch pggan|stylegan|stylegan2|biggan --res 64 \
         --kimg N --out runs/NAME [--resume [PATH]] [--batch B] [--seed S]
 
 `--resume` alone continues the run in --out exactly (its config comes from the checkpoint; --kimg,

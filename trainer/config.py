@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ARCHS = ("pggan", "stylegan", "stylegan2")
+ARCHS = ("pggan", "stylegan", "stylegan2", "biggan")
 PROGRESSIVE_ARCHS = ("pggan", "stylegan")
 
 
@@ -34,6 +34,7 @@ class TrainConfig:
     seed: int = 0
     # --- optimisation -------------------------------------------------------------------------
     loss: str = "logistic"                # "wgan-gp" (PGGAN) | "logistic" (StyleGAN, StyleGAN2)
+                                          # | "hinge" (BigGAN)
     g_lr: float = 0.002
     d_lr: float = 0.002
     betas: tuple = (0.0, 0.99)
@@ -48,6 +49,7 @@ class TrainConfig:
     gp_target: float = 1.0
     drift_epsilon: float = 0.001          # WGAN-GP drift ε · D(x)²
     mixing_prob: float = 0.0              # style-mixing regularisation
+    ortho_beta: float = 0.0               # BigGAN's orthogonal regularisation of G's weights, 0 = off
     ema_kimg: float = 10.0                # G EMA half-life in kimg
     ema_rampup: float | None = None       # half-life ≤ rampup · kimg shown (None = no ramp-up)
     # --- progressive growing (pggan, stylegan) ------------------------------------------------
@@ -79,7 +81,7 @@ class TrainConfig:
             raise ValueError(f"--res must be a power of two ≥ 4, got {self.res}")
         if self.start_res < 4 or self.start_res & (self.start_res - 1) or self.start_res > self.res:
             raise ValueError(f"start_res must be a power of two in 4..{self.res}, got {self.start_res}")
-        if self.loss not in ("wgan-gp", "logistic"):
+        if self.loss not in ("wgan-gp", "logistic", "hinge"):
             raise ValueError(f"unknown loss {self.loss!r}")
         for r in [self.res] + list(self.batch_per_res):
             if self.batch_at(r) < 1:
@@ -124,6 +126,13 @@ class TrainConfig:
 # resolution — about 1 M parameters per network and ~6 GFLOP per trained 64² image (G and D,
 # forward and backward), 10–20 images/s on two desktop cores.
 def _cpu_model(arch: str, res: int) -> dict:
+    if arch == "biggan":
+        # ch 16 at 32² (blocks of 64 channels), 8 at 64² and up (128 → 16); attention at 16² / 32²;
+        # z 120 splits into 4 (32²), 5 (64²) or 6 (128²) chunks. n_classes comes from the data.
+        ch = 16 if res <= 32 else 8
+        attn = (max(res // 2, 8),)
+        return {"ch": ch, "d_ch": ch, "z_dim": 120, "shared_dim": 32, "attn_resolutions": attn,
+                "d_attn_resolutions": attn}
     model = {"z_dim": 128, "channel_base": max(1024, 16 * res), "channel_max": 128}
     if arch != "pggan":
         model.update(w_dim=128, mapping_layers=4)
@@ -148,6 +157,12 @@ def preset(arch: str, res: int = 64, **overrides) -> TrainConfig:
         base.update(loss="logistic", g_lr=0.001, d_lr=0.001, batch=_GROWING_BATCH.get(res, 8),
                     batch_per_res={r: b for r, b in _GROWING_BATCH.items() if r < res},
                     r1_gamma=10.0, mixing_prob=0.9, ema_kimg=10.0)
+    elif arch == "biggan":
+        # Brock et al. 2019: hinge loss, SN in G and D, Adam(G 1e-4, D 4e-4, β = (0, 0.999),
+        # ε = 1e-6), orthogonal regularisation β = 1e-4, G EMA (half-life as for StyleGAN2 here,
+        # BigGAN's 0.9999/step is far too slow for a short CPU run). One D step per G step.
+        base.update(loss="hinge", g_lr=1e-4, d_lr=4e-4, betas=(0.0, 0.999), adam_eps=1e-6,
+                    batch=16, ortho_beta=1e-4, ema_kimg=16 * 10 / 32, ema_rampup=0.05)
     else:
         # Karras et al. 2020 (config F) with the ADA paper's small-data heuristics:
         # γ = 0.0002 · res² / batch, EMA half-life = batch · 10/32 kimg with ramp-up 0.05.

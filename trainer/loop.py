@@ -17,6 +17,8 @@ import torch.nn.functional as F
 
 from ganstudio.core.checkpoint import CheckpointError, save_checkpoint
 
+from . import biggan_losses as BL
+from . import classes
 from . import distributed as dist
 from . import losses as L
 from . import state as S
@@ -69,6 +71,10 @@ class Trainer:
         dist.init(self.env, self.device)
         self.folder = RunFolder(config.out, enabled=self.env.is_main)
         self.config, resume_ckpt, init_weights, model_config = S.starting_point(self.config)
+        self.dataset = dataset
+        if resume_ckpt is None and init_weights is None:
+            self.config, model_config = classes.with_data_classes(self.config, model_config,
+                                                                  self.open_data)
         self.schedule = GrowthSchedule(self.config)
         for r in self.schedule.resolutions():
             if self.config.batch_at(r) % self.env.world_size:
@@ -96,8 +102,9 @@ class Trainer:
             set_growth((self.G, self.G_ema, self.D), g.resolution, g.alpha)
         for m in (self.G, self.G_ema, self.D):
             dist.broadcast_module(m, self.env)
-        self.grid_z, self.grid_c = self._grid_latents()
-        self.dataset = dataset
+        self.grid_z, self.grid_c, self.grid_shape = classes.preview_latents(
+            make_generator("cpu", derive_seed(self.config.seed, SEED_GRID)),
+            *self.config.preview_grid, self.G.z_dim, self.G.c_dim, self.device)
         self.start_kimg = self.kimg
         self._tick_sums: dict[str, list[float]] = {}
         self._tick_t0, self._tick_nimg0, self._paused_s = time.perf_counter(), self.cur_nimg, 0.0
@@ -116,22 +123,14 @@ class Trainer:
         self.tick = int(train.get("tick", 0))
         self.next_nimg.update({k: int(v) for k, v in train.get("next_nimg", {}).items()})
 
-    def _grid_latents(self):
-        rows, cols = self.config.preview_grid
-        g = make_generator("cpu", derive_seed(self.config.seed, SEED_GRID))
-        z = torch.randn([rows * cols, self.G.z_dim], generator=g).to(self.device)
-        c = None
-        if self.G.c_dim:
-            c = F.one_hot(torch.arange(rows * cols) % self.G.c_dim, self.G.c_dim).float()
-            c = c.to(self.device)
-        return z, c
-
-    def open_data(self):
-        """The dataset (opened on first use; sharded by rank under torchrun)."""
+    def open_data(self, labels: bool | None = None):
+        """The dataset (opened on first use; sharded by rank under torchrun); labels for a
+        conditional model (default: when G has classes)."""
         if self.dataset is None:
             from .data import open_dataset
+            labels = self.G.c_dim > 0 if labels is None else labels
             data = open_dataset(self.config.data, self.config.res, xflip=self.config.xflip,
-                                labels=self.G.c_dim > 0)
+                                labels=labels)
             if self.env.enabled:
                 data = data.shard(self.env.rank, self.env.world_size)
             self.dataset = data
@@ -161,7 +160,9 @@ class Trainer:
             fake, _ = L.generate(self.G, L.draw_z(n, self.G.z_dim, gen), c,
                                  mixing_prob=cfg.mixing_prob, gen=gen)
         self.D.requires_grad_(True)
-        if cfg.loss == "wgan-gp":
+        if cfg.loss == "hinge":
+            loss_D, stats = BL.d_loss_hinge(self.D, real, fake, c_real)
+        elif cfg.loss == "wgan-gp":
             loss_D, stats = L.d_loss_wgan_gp(self.D, real, fake, c_real, gp_lambda=cfg.gp_lambda,
                                              gp_target=cfg.gp_target,
                                              drift_epsilon=cfg.drift_epsilon, gen=gen)
@@ -180,6 +181,10 @@ class Trainer:
             dist.average_buffer_(self.G.mapping.w_avg, self.env)
         loss_G, s = L.g_loss(cfg.loss, self.D, fake, c)
         stats.update(s)
+        if cfg.ortho_beta > 0:
+            ortho = BL.ortho_penalty(self.G)
+            loss_G = loss_G + ortho * cfg.ortho_beta
+            stats["ortho"] = ortho.detach()
         if cfg.pl_weight > 0 and self.step_count % cfg.pl_interval == 0:
             m = max(n // cfg.pl_batch_shrink, 1)
             pl, s = L.path_length_penalty(
@@ -327,12 +332,12 @@ class Trainer:
         """G_ema on the fixed grid latents at the current resolution (rank 0 only)."""
         if not self.env.is_main:
             return None
-        rows, cols = self.config.preview_grid
+        rows, cols = self.grid_shape
         images = []
         for i in range(0, rows * cols, 16):
             c = None if self.grid_c is None else self.grid_c[i: i + 16]
             ws = L.map_z(self.G_ema, self.grid_z[i: i + 16], c)
-            images.append(self.G_ema.synthesis(ws, noise_mode="const"))
+            images.append(L.synthesize(self.G_ema, ws, c, noise_mode="const"))
         grid = image_grid(torch.cat(images), rows, cols)
         self.folder.save_preview(grid, self.kimg, self.cur_nimg)
         self._emit("on_preview", grid)
@@ -357,6 +362,9 @@ class Trainer:
                           "next_nimg": dict(self.next_nimg),
                           "world_size": self.env.world_size},
                 "train_config": self.config.to_dict(), "optim": {"G": groups_G, "D": groups_D}}
+        names = classes.class_names(self.open_data(), self.G.c_dim) if self.G.c_dim else None
+        if names:
+            meta["class_names"] = names
         path = self.folder.path / snapshot_name(self.kimg) if snapshot else self.folder.latest
         save_checkpoint(path, arch=self.config.arch, config=self.G.config_dict(),
                         groups={"G": self.G, "G_ema": self.G_ema, "D": self.D, "opt_G": opt_G,

@@ -9,6 +9,8 @@
 - StyleGAN2: lazy path-length regularisation every `pl_interval` G steps, on a minibatch shrunk by
   `pl_batch_shrink`: a = mean EMA (decay 0.01) of ‖J_wᵀ y‖, penalty (‖J_wᵀ y‖ − a)², y ~ N(0, I)/√(HW).
 - Style mixing: with probability `mixing_prob` a second z drives layers ≥ a random crossover.
+- BigGAN: hinge loss (G's is −D(G(z)) as for WGAN) and orthogonal regularisation, see
+  biggan_losses.py.
 
 Every random draw comes from the `torch.Generator` passed in.
 """
@@ -49,12 +51,19 @@ def mix_styles(G, ws: torch.Tensor, c: torch.Tensor | None, prob: float,
     return torch.where(keep, ws, ws2)
 
 
+def synthesize(G, ws: torch.Tensor, c: torch.Tensor | None, **noise) -> torch.Tensor:
+    """G.synthesis(ws); generators whose synthesis takes the class too (BigGAN) get c."""
+    if G.class_in_synthesis:
+        return G.synthesis(ws, c, **noise)
+    return G.synthesis(ws, **noise)
+
+
 def generate(G, z: torch.Tensor, c: torch.Tensor | None, *, mixing_prob: float,
              gen: torch.Generator, update_emas: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """(images [N, 3, r, r], ws [N, num_ws, w_dim]) with random noise drawn from `gen`."""
     ws = map_z(G, z, c, update_emas=update_emas)
     ws = mix_styles(G, ws, c, mixing_prob, gen)
-    img = G.synthesis(ws, noise_mode="random", noise_generator=gen)
+    img = synthesize(G, ws, c, noise_mode="random", noise_generator=gen)
     return img, ws
 
 
@@ -110,7 +119,7 @@ def d_loss_wgan_gp(D, real: torch.Tensor, fake: torch.Tensor, c, *, gp_lambda: f
 
 def g_loss(kind: str, D, fake: torch.Tensor, c) -> tuple[torch.Tensor, dict]:
     logits = discriminate(D, fake, c)
-    loss = -logits if kind == "wgan-gp" else F.softplus(-logits)                 # [N]
+    loss = -logits if kind in ("wgan-gp", "hinge") else F.softplus(-logits)      # [N]
     return loss.mean(), {"loss_G": loss.mean().detach()}
 
 
@@ -147,7 +156,12 @@ def ema_beta(batch: int, ema_kimg: float, cur_nimg: int, rampup: float | None = 
 
 @torch.no_grad()
 def update_ema(G_ema, G, beta: float) -> None:
-    """Parameters: G_ema ← lerp(G, G_ema, β); buffers (w_avg, noise_const, filters) are copied."""
+    """Parameters: G_ema ← lerp(G, G_ema, β); buffers (w_avg, noise_const, filters) are copied.
+
+    BigGAN: its buffers — spectral norm's u vectors and BatchNorm's running statistics — are
+    copied too (BigGAN-PyTorch averages them with the weights): G's latest statistics are the best
+    cheap estimate for the averaged weights, and eval-mode SN does one power step from u anyway.
+    """
     for p_ema, p in zip(G_ema.parameters(), G.parameters()):
         p_ema.copy_(p.detach().lerp(p_ema, beta))
     for b_ema, b in zip(G_ema.buffers(), G.buffers()):

@@ -6,27 +6,13 @@ from dataclasses import dataclass
 
 import torch
 
+from ganstudio.core.device import pick_device  # noqa: F401  (re-exported for trainer.loop)
 from ganstudio.core.registry import build_discriminator, build_generator
 
 from .config import TrainConfig
 from .seeding import derive_seed, seeded_build
 
 SEED_G, SEED_D, SEED_DATA, SEED_TRAIN, SEED_GRID = 1, 2, 3, 4, 5
-
-
-def pick_device(name: str | None) -> torch.device:
-    """auto → CUDA, else MPS, else CPU; anything else as torch spells it."""
-    if name in (None, "", "auto"):
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: CUDA is not available on this machine")
-    return dev
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from ganstudio.core.checkpoint import CheckpointError, load_native_generator
+from ganstudio.core.device import pick_device as core_pick_device
 
 
 class CommandError(Exception):
@@ -18,18 +19,10 @@ class CommandError(Exception):
 
 def pick_device(name: str | None = None) -> torch.device:
     """auto (CUDA, then MPS, then CPU) unless `name` or $GANSTUDIO_DEVICE says otherwise."""
-    name = (name or os.environ.get("GANSTUDIO_DEVICE") or "auto").lower()
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
     try:
-        return torch.device(name)
-    except RuntimeError:
-        raise CommandError(f"unknown device {name!r}; use auto, cpu, cuda or mps") from None
+        return core_pick_device(name)
+    except ValueError as e:
+        raise CommandError(str(e)) from None
 
 
 def load_model(path: str, device: torch.device):

@@ -17,6 +17,7 @@ import torch
 
 from ganstudio.core.biggan import z_from_seed_biggan
 from ganstudio.core.checkpoint import CheckpointError, atomic_write
+from ganstudio.core.device import pick_device
 from ganstudio.core.importers import load_generator
 from ganstudio.core.latents import z_from_seed_nvidia
 
@@ -37,16 +38,6 @@ def parse_seeds(text: str) -> list[int]:
         else:
             raise argparse.ArgumentTypeError(f"not a seed list: {text!r} (e.g. 0-3 or 1,5,7)")
     return seeds
-
-
-def pick_device(name: str | None) -> torch.device:
-    if name in (None, "auto"):
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(name)
 
 
 def to_uint8(img: torch.Tensor) -> np.ndarray:
@@ -89,7 +80,10 @@ def _write_npy(path: str, array: np.ndarray) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    device = pick_device(args.device)
+    try:
+        device = pick_device(args.device)
+    except ValueError as e:
+        return _fail(str(e))
     try:
         G, meta = load_generator(args.model, device=device)
     except CheckpointError as e:

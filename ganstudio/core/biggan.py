@@ -90,6 +90,7 @@ class BigGANConfig:
 
 class BigGANGenerator(GeneratorBase):
     arch = "biggan"
+    class_in_synthesis = True
 
     def __init__(self, config: BigGANConfig):
         super().__init__()

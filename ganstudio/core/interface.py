@@ -58,6 +58,9 @@ class GeneratorBase(nn.Module):
     num_ws: int
     img_resolution: int
     img_channels: int = 3
+    # True when `synthesis(ws, c, ...)` needs the class too (BigGAN: c drives every block's
+    # conditional BatchNorm); otherwise c only enters `mapping`.
+    class_in_synthesis: bool = False
 
     # --- growing models override these -------------------------------------------------------
     @property

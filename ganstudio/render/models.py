@@ -33,6 +33,7 @@ class LoadedSource:
     path: str
     source_format: str
     content_hash: str
+    class_names: tuple = ()
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -106,9 +107,10 @@ def load_source(source: str) -> LoadedSource:
     if not path.is_file():
         raise ModelLoadError(f"{source}: not a file")
     try:
-        native = read_header(path) is not None
+        header = read_header(path)
     except CheckpointError:
-        native = False          # not safetensors at all: maybe another format
+        header = None           # not safetensors at all: maybe another format
+    native = header is not None
     try:
         if native:
             G = load_native_generator(path)
@@ -126,7 +128,16 @@ def load_source(source: str) -> LoadedSource:
         raise ModelLoadError(f"{source}: cannot load ({type(e).__name__}: {e})") from None
     if not isinstance(G, GeneratorBase):
         raise ModelLoadError(f"{source}: the loader returned {type(G).__name__}, not a generator")
-    return LoadedSource(G.eval().requires_grad_(False), str(path), fmt, digest)
+    return LoadedSource(G.eval().requires_grad_(False), str(path), fmt, digest,
+                        _class_names(header, int(getattr(G, "c_dim", 0))))
+
+
+def _class_names(header: dict | None, c_dim: int) -> tuple:
+    """The checkpoint meta's `class_names` when it names every class, else ()."""
+    names = ((header or {}).get("meta") or {}).get("class_names")
+    if not isinstance(names, (list, tuple)) or len(names) != c_dim or c_dim == 0:
+        return ()
+    return tuple(str(n) for n in names)
 
 
 def _import_other(path: Path) -> tuple[GeneratorBase, str]:
@@ -146,10 +157,12 @@ def _import_other(path: Path) -> tuple[GeneratorBase, str]:
     fmt = ""
     if isinstance(out, tuple):
         out, extra = out[0], out[1:]
-        for e in extra:
+        for e in extra:           # e.g. (G, ModelMeta(source_format=…)) from core.importers
             if isinstance(e, str):
                 fmt = e
             elif isinstance(e, dict):
                 fmt = str(e.get("source_format") or e.get("format") or fmt)
+            elif getattr(e, "source_format", None):
+                fmt = str(e.source_format)
     fmt = fmt or str(getattr(out, "source_format", "")) or path.suffix.lstrip(".") or "unknown"
     return out, fmt

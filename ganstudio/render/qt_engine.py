@@ -59,7 +59,7 @@ class RenderEngine(QObject):
         self._rest_timer = QTimer(self)
         self._rest_timer.setSingleShot(True)
         self._rest_timer.timeout.connect(self._on_rest_timer_timeout)
-        self._rest_request: RenderRequest | None = None
+        self._rest_request: RenderResult | None = None   # the preview awaiting its full frame
         self._last_submitted: RenderRequest | None = None
         self._thread: QThread | None = None
         self._worker = _Worker(self)

@@ -1,11 +1,17 @@
 """A request's latent recipe → the ws to render: mapping (cached), crossover, blend, offsets.
 
-Order (CONTRACTS.md): ws_A and ws_B from their sources (seed → z via core.latents.z_from_seed →
-mapping with class, ψ, cutoff; a stored z goes through the mapping too; stored ws are used as
+Order (CONTRACTS.md): ws_A and ws_B from their sources (seed → z via core.latents.z_from_seed,
+or with `truncation_threshold` the same stream resampled inside ±threshold (core.biggan.truncated_z)
+→ mapping with class, ψ, cutoff; a stored z goes through the mapping too; stored ws are used as
 they are, ψ does not apply to them); layers ≥ crossover take B (core.latents.style_mix); then the
 per-layer blend lerps towards B (torch.lerp: 0 keeps, 1 = B exactly); then layer i moves by offsets[i]·σ_i·d_i, d_i
 the unit direction and σ_i the standard deviation of mapped W (ψ = 1) projected on d_i, estimated
 from 1,000 z of a fixed seed (cached per model and direction).
+
+For BigGAN the ws are z's chunks (no W space): crossover, blend and offsets act on chunks exactly
+as on ws, and σ_i is the std of z along d_i (≈ 1). The class — a one-hot, or a soft one between
+class_index and class_b at class_mix — reaches `mapping` (StyleGAN2's embed) and, for generators
+with `class_in_synthesis`, the synthesis (`class_vector`).
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
+from ganstudio.core.biggan import truncated_z
 from ganstudio.core.interface import GeneratorBase
 from ganstudio.core.latents import style_mix, z_from_seed
 
@@ -48,18 +55,48 @@ class LatentRecipe:
         self.mapping_calls = 0
 
     # --- sources ----------------------------------------------------------------------------
-    def _class_vector(self, class_index: int | None) -> torch.Tensor | None:
+    def _class_index(self, value, what: str) -> int:
+        idx = 0 if value is None else int(value)
+        if not 0 <= idx < self.c_dim:
+            raise RecipeError(f"{what} {idx} is out of range: the model has {self.c_dim} classes")
+        return idx
+
+    def class_vector(self, r: RenderRequest) -> torch.Tensor | None:
+        """The request's class as a one-hot [1, c_dim] — soft between class_index and class_b
+        when class_mix is in (0, 1) (a linear blend of their embeddings) — or None (c_dim 0)."""
         if self.c_dim == 0:
             return None
-        idx = 0 if class_index is None else int(class_index)
-        if not 0 <= idx < self.c_dim:
-            raise RecipeError(f"class {idx} is out of range: the model has {self.c_dim} classes")
+        a = self._class_index(r.class_index, "class")
+        mix = float(r.class_mix)
+        if not 0.0 <= mix <= 1.0:
+            raise RecipeError(f"class interpolation {mix} is outside 0..1")
         c = torch.zeros([1, self.c_dim], device=self.device)
-        c[0, idx] = 1
+        if r.class_b is None or mix == 0.0:
+            c[0, a] = 1
+            return c
+        b = self._class_index(r.class_b, "second class")
+        if b == a or mix == 1.0:
+            c[0, b] = 1                                     # exactly the one-hot of b
+            return c
+        c[0, a], c[0, b] = 1.0 - mix, mix
         return c
 
-    def source_ws(self, src: LatentSource, class_index, psi: float, cutoff) -> torch.Tensor:
-        """[1, num_ws, w_dim] for one latent source (cached)."""
+    def _class_key(self, r: RenderRequest) -> tuple:
+        if self.c_dim == 0:
+            return ()
+        mix = float(r.class_mix) if r.class_b is not None else 0.0
+        return (r.class_index, r.class_b if mix else None, mix)
+
+    def _seed_z(self, seed: int, threshold) -> torch.Tensor:
+        """z [1, z_dim] of a seed: z_from_seed, or with a threshold the same stream with every
+        entry |z| ≥ threshold redrawn (BigGAN's truncation trick; identical when none is)."""
+        if threshold is None:
+            return z_from_seed(int(seed), self.z_dim, self.device)
+        return truncated_z(int(seed), self.z_dim, float(threshold)).to(self.device)
+
+    def source_ws(self, src: LatentSource, r: RenderRequest) -> torch.Tensor:
+        """[1, num_ws, w_dim] for one latent source of a request (cached)."""
+        psi, cutoff, threshold = r.truncation_psi, r.truncation_cutoff, r.truncation_threshold
         if src.ws is not None:
             ws = torch.as_tensor(np.asarray(src.ws, dtype=np.float32), device=self.device)
             if ws.ndim == 1:
@@ -68,10 +105,11 @@ class LatentRecipe:
                 raise RecipeError(f"stored ws have shape {tuple(ws.shape)}; the model needs "
                                   f"({self.num_ws}, {self.w_dim}) or (1, {self.w_dim})")
             return ws.expand(self.num_ws, -1).unsqueeze(0).contiguous()
+        common = (self._class_key(r), float(psi), cutoff)
         if src.z is not None:
-            key = ("z", _digest(src.z), class_index, float(psi), cutoff)
+            key = ("z", _digest(src.z)) + common
         else:
-            key = ("seed", int(src.seed), class_index, float(psi), cutoff)
+            key = ("seed", int(src.seed), threshold) + common
         ws = self._mapped.get(key)
         if ws is not None:
             self._mapped.move_to_end(key)
@@ -82,10 +120,10 @@ class LatentRecipe:
             if z.shape[1] != self.z_dim:
                 raise RecipeError(f"stored z has {z.shape[1]} values; the model needs {self.z_dim}")
         else:
-            z = z_from_seed(int(src.seed), self.z_dim, self.device)
+            z = self._seed_z(src.seed, threshold)
         if cutoff is not None and not 0 <= int(cutoff) <= self.num_ws:
             raise RecipeError(f"truncation cutoff {cutoff} is outside 0..{self.num_ws}")
-        c = self._class_vector(class_index)
+        c = self.class_vector(r)
         ws = self.G.mapping(z, c, truncation_psi=float(psi), truncation_cutoff=cutoff)
         self.mapping_calls += 1
         ws = ws.to(torch.float32).contiguous()                                  # [1, num_ws, w_dim]
@@ -133,11 +171,10 @@ class LatentRecipe:
     # --- the whole recipe ---------------------------------------------------------------------
     def ws(self, r: RenderRequest) -> torch.Tensor:
         """The request's final ws [1, num_ws, w_dim]."""
-        args = (r.class_index, r.truncation_psi, r.truncation_cutoff)
-        ws = self.source_ws(r.latent_a, *args)
+        ws = self.source_ws(r.latent_a, r)
         need_b = r.crossover is not None or (r.blend is not None and any(r.blend))
         if need_b:
-            ws_b = self.source_ws(r.latent_b, *args)
+            ws_b = self.source_ws(r.latent_b, r)
             if r.crossover is not None:
                 k = int(r.crossover)
                 if not 0 <= k <= self.num_ws:

@@ -4,8 +4,8 @@
 models run stage by stage through `IncrementalSynthesis` (fast kernels by default), so an edit of
 the fine layers re-runs only the last stages, and a request marked `preview` may stop at an
 intermediate resolution of the skip path when the full frame would take longer than
-`preview_threshold_ms`. Other generators (PGGAN, StyleGAN v1, …) render whole frames through
-their own `synthesis`.
+`preview_threshold_ms`. Other generators (PGGAN, StyleGAN v1, BigGAN, …) render whole frames
+through their own `synthesis` (BigGAN's also takes the request's class, see recipe.class_vector).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from ganstudio.core.interface import GeneratorBase
 
-from .device import choose_device, choose_threads
+from .device import choose_device, choose_threads, tune_allocator
 from .fast_synthesis import FastKernels
 from .incremental import Aborted, IncrementalSynthesis, NoiseSpec
 from .models import BUILTIN_DEFAULT, ModelLoadError, load_source
@@ -68,24 +68,32 @@ class Renderer:
     fp16: half precision on CUDA (ignored elsewhere).
     preview: "auto" (preview frames only when the rest of the frame would take longer than
     preview_threshold_ms), "always", or "never"; a request must also ask for it (`preview`).
+    A preview is the skip-path image of the largest block that fits preview_budget_ms (default:
+    the threshold) from the first changed stage, at least preview_min_resolution pixels.
     """
 
     def __init__(self, device: str | None = None, *, threads: int | None = None,
                  setting_device: str | None = None, fast: bool = True, fp16: bool = False,
                  preview: str = "auto", preview_threshold_ms: float = 100.0,
-                 preview_budget_ms: float = 50.0, max_models: int = 2):
+                 preview_budget_ms: float | None = None, preview_min_resolution: int = 32,
+                 max_models: int = 2,
+                 reuse_memory: bool = True):
         choice = choose_device(device, setting_device)
         self.device = torch.device(choice.device)
         self.device_note = choice.note
         self.threads = threads if threads is not None else (
             choose_threads() if self.device.type == "cpu" else torch.get_num_threads())
+        # glibc malloc tuning (device.tune_allocator): big activations are reused, not re-faulted
+        self.allocator_tuned = reuse_memory and self.device.type == "cpu" and tune_allocator()
         if preview not in PREVIEW_POLICIES:
             raise ValueError(f"preview must be one of {PREVIEW_POLICIES}, got {preview!r}")
         self.fast = fast
         self.fp16 = bool(fp16) and self.device.type == "cuda"
         self.preview = preview
         self.preview_threshold_ms = float(preview_threshold_ms)
-        self.preview_budget_ms = float(preview_budget_ms)
+        self.preview_budget_ms = (self.preview_threshold_ms if preview_budget_ms is None
+                                  else float(preview_budget_ms))
+        self.preview_min_resolution = int(preview_min_resolution)
         self.max_models = max_models
         self._models: dict[str, _Model] = {}
         self._current: str | None = None
@@ -141,13 +149,14 @@ class Renderer:
             if supports_stages(G):
                 kernels = FastKernels(G) if self.fast else ReferenceKernels(G)
                 synth = IncrementalSynthesis(kernels, stylegan2_stages(G), self.device)
-            params = inspect.signature(G.synthesis.forward).parameters
+            params = inspect.signature(getattr(G.synthesis, "forward", G.synthesis)).parameters
             info = ModelInfo(
                 model_id=model_id, path=loaded.path, arch=getattr(G, "arch", "?"),
                 source_format=loaded.source_format, img_resolution=int(G.img_resolution),
                 num_ws=int(G.num_ws), w_dim=int(G.w_dim), z_dim=int(G.z_dim), c_dim=int(G.c_dim),
                 num_params=int(G.num_params()), device=str(self.device),
-                content_hash=loaded.content_hash, capabilities=self._capabilities(G))
+                content_hash=loaded.content_hash, capabilities=self._capabilities(G),
+                class_names=tuple(loaded.class_names))
             self._models[model_id] = _Model(info, G, LatentRecipe(G, self.device), synth,
                                             frozenset(params))
             self._current = model_id
@@ -162,7 +171,8 @@ class Renderer:
                             c_dim=int(G.c_dim), img_resolution=int(G.current_resolution),
                             has_noise=any(l.has_noise for l in layers),
                             has_w_space=bool(G.has_w_space), arch=getattr(G, "arch", "?"),
-                            layers=layers, device=str(self.device))
+                            layers=layers, device=str(self.device),
+                            truncation="resample" if getattr(G, "arch", "") == "biggan" else "psi")
 
     def _get(self, model_id: str) -> _Model:
         key = model_id or self._current
@@ -245,8 +255,9 @@ class Renderer:
             if "noise_generator" in m.synthesis_kwargs and r.noise_mode == "random":
                 kwargs["noise_generator"] = torch.Generator(self.device).manual_seed(
                     int(r.noise_seed))
+            args = (m.recipe.class_vector(r),) if m.G.class_in_synthesis else ()
             with self._autocast():
-                img = m.G.synthesis(ws, **kwargs)
+                img = m.G.synthesis(ws, *args, **kwargs)
             self.synthesis_runs += 1
         t2 = time.perf_counter()
         timings["synthesis"] = (t2 - t1) * 1000
@@ -280,6 +291,8 @@ class Renderer:
             if never_timed or synth.estimate_ms(start, last) <= self.preview_threshold_ms:
                 return None
         candidates = [s.index for s in synth.torgb_stages() if start <= s.index < last]
+        big = [i for i in candidates if synth.stages[i].resolution >= self.preview_min_resolution]
+        candidates = big or candidates[-1:]
         if not candidates:
             return None
         fitting = [i for i in candidates if synth.estimate_ms(start, i) <= self.preview_budget_ms]

@@ -35,8 +35,11 @@ class RenderRequest:
     latent_a: LatentSource = LatentSource(0)
     latent_b: LatentSource = LatentSource(1)
     class_index: int | None = None             # class for conditional models (c_dim > 0)
+    class_b: int | None = None                 # second class of a class interpolation
+    class_mix: float = 0.0                     # 0 = class_index, 1 = class_b (a soft one-hot between)
     truncation_psi: float = 1.0
     truncation_cutoff: int | None = None
+    truncation_threshold: float | None = None  # seeds draw z from N(0, I) resampled inside ±threshold
     crossover: int | None = None               # layers ≥ crossover take their style from B
     blend: tuple | None = None                 # per-layer A↔B blend weights (0 = A, 1 = B)
     direction: tuple | None = None             # per-layer direction vectors: num_ws × w_dim, or 1 × w_dim
@@ -65,6 +68,7 @@ class Capabilities:
     arch: str = ""
     layers: tuple = ()                         # core.interface.LayerInfo per W input
     device: str = "cpu"
+    truncation: str = "psi"                    # "psi" (scale towards w_avg) | "resample" (BigGAN's z)
 
 
 @dataclass(frozen=True)
@@ -95,3 +99,4 @@ class ModelInfo:
     device: str = "cpu"
     content_hash: str = ""                     # sha256 hex of the file; "" for built-ins
     capabilities: Capabilities = Capabilities()
+    class_names: tuple = ()                    # one name per class when the file carries them

@@ -10,6 +10,12 @@ ACTIONS = [
     ("save_session", "File", "Save &session…", ["Ctrl+Shift+S"], "save_session_dialog"),
     ("save_image", "File", "&Save image…", ["Ctrl+S"], "save_image_dialog"),
     ("grid", "File", "Export style-mixing &grid…", ["Ctrl+G"], "export_grid_dialog"),
+    ("video", "File", "Export &video…", ["Ctrl+E"], "export_video_dialog"),
+    ("load_latent_a", "File", "&Load latent A (.npz)…", ["Ctrl+L"], "load_latent_a_dialog"),
+    ("load_latent_b", "File", "Load latent B (.npz)…", ["Ctrl+Shift+L"], "load_latent_b_dialog"),
+    ("save_latent_a", "File", "Save latent A (.npz)…", [], "save_latent_a_dialog"),
+    ("save_latent_b", "File", "Save latent B (.npz)…", [], "save_latent_b_dialog"),
+    ("project", "File", "&Project image…", ["Ctrl+P"], "project_image_dialog"),
     ("quit", "File", "&Quit", ["Ctrl+Q"], "close"),
     ("undo", "Edit", "&Undo", ["Ctrl+Z"], "undo"),
     ("redo", "Edit", "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], "redo"),
@@ -44,12 +50,13 @@ def install_actions(window) -> dict[str, QAction]:
             menus[menu].addSeparator()
         act = QAction(text, window)
         act.setShortcuts([QKeySequence(k) for k in keys])
-        act.setToolTip(f"{text.replace('&', '').rstrip('…')} ({keys[0]})")
+        plain = text.replace('&', '').rstrip('…')
+        act.setToolTip(f"{plain} ({keys[0]})" if keys else plain)
         act.triggered.connect(getattr(window, method))
         menus[menu].addAction(act)
         window.addAction(act)             # shortcuts work wherever the focus is
         actions[name] = act
-        if name in ("grid", "copy_image", "prev_seed_b"):
+        if name in ("video", "project", "copy_image", "prev_seed_b"):
             menus[menu].addSeparator()
     bar = window.addToolBar("Main")
     bar.setObjectName("mainToolbar")
@@ -68,5 +75,5 @@ def shortcut_table() -> str:
     """Markdown table of the shortcuts, for the README."""
     lines = ["| Action | Shortcut |", "|---|---|"]
     for _, _, text, keys, _ in ACTIONS:
-        lines.append(f"| {text.replace('&', '').rstrip('…')} | {' / '.join(keys)} |")
+        lines.append(f"| {text.replace('&', '').rstrip('…')} | {' / '.join(keys) or '—'} |")
     return "\n".join(lines)

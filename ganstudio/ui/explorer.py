@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from .direction_library import DirectionLibrary
 from .documents import read_document, write_png, write_session
 from .history import History
 from .state import ExplorerState
@@ -39,6 +40,8 @@ class Explorer(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._submit)
+        self.directions = DirectionLibrary(engine, self)     # what the rows move along
+        self.directions.changed.connect(self._on_directions_changed)
         engine.resultReady.connect(self._on_engine_resultReady)
         engine.modelLoaded.connect(self._on_engine_modelLoaded)
         engine.errorOccurred.connect(self._on_engine_errorOccurred)
@@ -52,6 +55,10 @@ class Explorer(QObject):
         """Make `state` current; edits with the same key merge into one undo step until seal()."""
         if state == self.state:
             return
+        if state.latent_a is not None and state.seed_a != self.state.seed_a:
+            state = state.replace(latent_a=None)          # a new seed A replaces a stored A
+        if state.latent_b is not None and state.seed_b != self.state.seed_b:
+            state = state.replace(latent_b=None)
         if self.model is not None:
             state = state.fit(int(self.model.num_ws))
         self.history.push(state, key)
@@ -123,16 +130,20 @@ class Explorer(QObject):
         """Blocking render of a state (exports only); ValueError with the reason on failure."""
         if self.model is None:
             raise ValueError("no model is loaded")
-        result = self.engine.render_now(state.to_request(self.model))
+        result = self.engine.render_now(self.request_for(state))
         if result.error or result.image is None:
             raise ValueError(result.error or "the renderer returned no image")
         return result.image
+
+    def request_for(self, state: ExplorerState):
+        """A state's full render request, with the direction its rows move along."""
+        return state.to_request(self.model, self.directions.active(state))
 
     def current_request(self):
         """The live request: previews allowed, the engine follows up with the full frame."""
         if self.model is None:
             return None
-        return self.state.to_request(self.model).replace(preview=True)
+        return self.request_for(self.state).replace(preview=True)
 
     def frame_is_current(self) -> bool:
         """True when the shown frame belongs to the newest submitted request."""
@@ -151,6 +162,7 @@ class Explorer(QObject):
         state = self._pending_state if self._pending_state is not None else self.state
         self._loading, self._pending_state = None, None
         self.model, self._last_request = info, None
+        self.directions.set_model(info)
         self.history.reset(state.fit(int(info.num_ws)))
         expected, self._expected_hash = self._expected_hash, ""
         self.modelChanged.emit(info)
@@ -159,6 +171,10 @@ class Explorer(QObject):
                               "(content hash differs): the image may differ")
         else:
             self.message.emit(f"Loaded {info.path or info.model_id}")
+        self._changed()
+
+    def _on_directions_changed(self) -> None:
+        """A direction set arrived (or failed): views update, the frame follows."""
         self._changed()
 
     def _on_engine_resultReady(self, result) -> None:

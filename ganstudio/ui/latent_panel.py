@@ -1,12 +1,14 @@
-"""Latent controls: seed A, seed B (the mixing source), truncation ψ and cutoff, class."""
+"""Latent controls: seed A, seed B (the mixing source), truncation (ψ and cutoff, or for BigGAN
+the z resampling threshold). The class of a conditional model is in class_panel.py."""
 from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
+from PyQt6.QtWidgets import (QCheckBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QToolButton,
+                             QWidget)
 from superqt.utils import signals_blocked
 
-from .state import PSI_RANGE, ExplorerState
+from .state import PSI_RANGE, THRESHOLD_RANGE, ExplorerState
 from .widgets import FloatSlider
 
 MAX_SEED = 2**31 - 1
@@ -28,7 +30,7 @@ class LatentPanel(QWidget):
         super().__init__(parent)
         self._state = ExplorerState()
         self._rng = np.random.default_rng()     # the dice buttons: fresh seeds for the user
-        form = QFormLayout(self)
+        self._form = form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.seed_a = _seed_box("Seed of latent A (the image you steer)")
         self.seed_b = _seed_box("Seed of latent B (the style-mixing source)")
@@ -40,7 +42,7 @@ class LatentPanel(QWidget):
                             "(double-click resets)")
         self.psi_label = QLabel()
         self.psi_label.setFixedWidth(40)
-        row = QHBoxLayout()
+        self._psi_row = row = QHBoxLayout()
         row.addWidget(self.psi, 1)
         row.addWidget(self.psi_label)
         form.addRow("ψ", row)
@@ -49,10 +51,8 @@ class LatentPanel(QWidget):
         self.cutoff.setToolTip("Truncate only layers below this index")
         self.cutoff.setKeyboardTracking(False)
         form.addRow("Cutoff", self.cutoff)
-        self.class_box = QSpinBox()
-        self.class_box.setToolTip("Class of a class-conditional model")
-        self.class_label = QLabel("Class")
-        form.addRow(self.class_label, self.class_box)
+        self._trunc_row = self._threshold_row()
+        form.addRow("Truncation", self._trunc_row)
 
         self.seed_a.valueChanged.connect(lambda v: self._emit(None, seed_a=v))
         self.seed_b.valueChanged.connect(lambda v: self._emit(None, seed_b=v))
@@ -61,7 +61,26 @@ class LatentPanel(QWidget):
         self.psi.floatChanged.connect(lambda v: self._emit("psi", psi=round(v, 2)))
         self.psi.sliderReleased.connect(self.gestureEnded)
         self.cutoff.valueChanged.connect(lambda v: self._emit(None, cutoff=v or None))
-        self.class_box.valueChanged.connect(lambda v: self._emit(None, class_index=v))
+        self.trunc_on.toggled.connect(lambda on: self._emit(
+            None, truncation=round(self.threshold.float_value(), 2) if on else None))
+        self.threshold.floatChanged.connect(
+            lambda v: self._emit("truncation", truncation=round(v, 2)))
+        self.threshold.sliderReleased.connect(self.gestureEnded)
+
+    def _threshold_row(self) -> QHBoxLayout:
+        """BigGAN's truncation trick: z entries outside ±threshold are redrawn."""
+        self.trunc_on = QCheckBox()
+        self.trunc_on.setToolTip("Truncation by resampling: redraw every z entry outside "
+                                 "±threshold (smaller = more typical images, less variety)")
+        self.threshold = FloatSlider(*THRESHOLD_RANGE, default=1.0, steps=240)
+        self.threshold.setToolTip("Resampling threshold for z (double-click resets)")
+        self.threshold_label = QLabel()
+        self.threshold_label.setFixedWidth(40)
+        row = QHBoxLayout()
+        row.addWidget(self.trunc_on)
+        row.addWidget(self.threshold, 1)
+        row.addWidget(self.threshold_label)
+        return row
 
     def _with_dice(self, box: QSpinBox, dice: QToolButton) -> QHBoxLayout:
         dice.setText("⚄")
@@ -81,21 +100,28 @@ class LatentPanel(QWidget):
         n = int(info.num_ws)
         self.cutoff.setRange(0, max(0, n - 1))
         self.cutoff.setEnabled(n > 1)
-        c_dim = int(info.c_dim)
-        self.class_box.setRange(0, max(0, c_dim - 1))
-        self.class_box.setVisible(c_dim > 0)
-        self.class_label.setVisible(c_dim > 0)
-        mixable = bool(info.capabilities.has_w_space) and n > 1
+        resample = getattr(info.capabilities, "truncation", "psi") == "resample"
+        self._form.setRowVisible(self._psi_row, not resample)
+        self._form.setRowVisible(self.cutoff, not resample)
+        self._form.setRowVisible(self._trunc_row, resample)
+        mixable = n > 1
         self.seed_b.setEnabled(mixable)
         self.dice_b.setEnabled(mixable)
-        self.seed_b.setToolTip("Seed of latent B (the style-mixing source)" if mixable else
-                               "No style mixing: this model has a single z and no W space")
+        w_space = bool(info.capabilities.has_w_space)
+        self.seed_b.setToolTip("No style mixing: this model has a single z and no W space"
+                               if not mixable else "Seed of latent B (the style-mixing source)"
+                               if w_space else "Seed of latent B (the source of mixed z chunks)")
 
     def set_state(self, state: ExplorerState) -> None:
         self._state = state
         for box, v in ((self.seed_a, state.seed_a), (self.seed_b, state.seed_b),
-                       (self.cutoff, state.cutoff or 0), (self.class_box, state.class_index or 0)):
+                       (self.cutoff, state.cutoff or 0)):
             with signals_blocked(box):
                 box.setValue(v)
         self.psi.set_float(state.psi)
         self.psi_label.setText(f"{state.psi:.2f}")
+        with signals_blocked(self.trunc_on):
+            self.trunc_on.setChecked(state.truncation is not None)
+        self.threshold.set_float(1.0 if state.truncation is None else state.truncation)
+        self.threshold_label.setText("off" if state.truncation is None
+                                     else f"±{state.truncation:.2f}")

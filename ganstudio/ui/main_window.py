@@ -8,21 +8,24 @@ from PyQt6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSc
                              QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from .actions import install_actions
+from .class_panel import ClassPanel
 from .file_actions import FileActions
 from .direction_panel import DirectionPanel
 from .explorer import Explorer
 from .image_view import ImageView, qimage_from_array
+from .latent_files_panel import LatentFilesPanel
 from .latent_panel import LatentPanel
 from .mixing_panel import MixingPanel
 from .model_info_panel import ModelInfoPanel
 from .noise_panel import NoisePanel
 from .status_bar import StatusBar
 from .style_rows_panel import StyleRowsPanel
+from .tool_actions import ToolActions
 from .train_panel import TrainPanel
 from .widgets import Section
 
 
-class MainWindow(FileActions, QMainWindow):
+class MainWindow(ToolActions, FileActions, QMainWindow):
     def __init__(self, engine, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
         self.setWindowTitle("GANStudio")
@@ -32,6 +35,8 @@ class MainWindow(FileActions, QMainWindow):
         self.info_panel, self.latent_panel = ModelInfoPanel(), LatentPanel()
         self.mixing_panel, self.noise_panel = MixingPanel(), NoisePanel()
         self.direction_panel, self.rows_panel = DirectionPanel(), StyleRowsPanel()
+        self.class_panel = ClassPanel()
+        self.latent_files_panel = LatentFilesPanel()
         self.view = ImageView()
         self.status = StatusBar()
         self.setStatusBar(self.status)
@@ -43,6 +48,7 @@ class MainWindow(FileActions, QMainWindow):
         self.setCentralWidget(self.tabs)
         self.actions = install_actions(self)
         self._wire()
+        self._install_tools()
         self._rebuild_recent_menu()
         self.setAcceptDrops(True)
         self.resize(1480, 900)
@@ -53,9 +59,13 @@ class MainWindow(FileActions, QMainWindow):
         side_lay.setContentsMargins(0, 0, 0, 0)
         side_lay.setSpacing(0)
         for title, panel in (("Model", self.info_panel), ("Latent", self.latent_panel),
+                             ("Class", self.class_panel),
+                             ("Stored latents", self.latent_files_panel),
                              ("Style mixing", self.mixing_panel), ("Noise", self.noise_panel),
                              ("Direction", self.direction_panel)):
             side_lay.addWidget(Section(title, panel))
+        self.class_section = self.class_panel.parentWidget()
+        self.class_section.setVisible(False)          # shown for class-conditional models
         side_lay.addStretch(1)
         side_scroll = QScrollArea()
         side_scroll.setWidgetResizable(True)
@@ -82,7 +92,8 @@ class MainWindow(FileActions, QMainWindow):
     def _wire(self) -> None:
         ex = self.explorer
         for panel in (self.latent_panel, self.mixing_panel, self.noise_panel,
-                      self.direction_panel, self.rows_panel):
+                      self.direction_panel, self.rows_panel, self.class_panel,
+                      self.latent_files_panel):
             panel.edited.connect(ex.edit)
             if hasattr(panel, "gestureEnded"):
                 panel.gestureEnded.connect(ex.seal)
@@ -98,7 +109,8 @@ class MainWindow(FileActions, QMainWindow):
     # --- explorer → views ----------------------------------------------------------------------
     def _on_explorer_stateChanged(self, state) -> None:
         for panel in (self.latent_panel, self.mixing_panel, self.noise_panel,
-                      self.direction_panel, self.rows_panel, self.status):
+                      self.direction_panel, self.rows_panel, self.status, self.class_panel,
+                      self.latent_files_panel):
             panel.set_state(state)
         if state.zoom != self.view.zoom:
             self.view.set_zoom(state.zoom)
@@ -107,11 +119,13 @@ class MainWindow(FileActions, QMainWindow):
 
     def _on_explorer_modelChanged(self, info) -> None:
         for panel in (self.info_panel, self.latent_panel, self.mixing_panel, self.noise_panel,
-                      self.rows_panel):
+                      self.rows_panel, self.class_panel):
             panel.set_model(info)
+        self.class_section.setVisible(int(info.c_dim) > 0)
         self.status.set_device(info.device)
-        self.rows_title.setText(f"STYLES · {info.num_ws} "
-                                f"{'W INPUTS' if info.capabilities.has_w_space else 'Z'}")
+        kind = ("W INPUTS" if info.capabilities.has_w_space else
+                "Z CHUNKS" if info.num_ws > 1 else "Z")
+        self.rows_title.setText(f"STYLES · {info.num_ws} {kind}")
         name = "built-in default" if str(info.path).startswith("builtin:") else Path(info.path).name
         self.setWindowTitle(f"{name} — GANStudio")
         if info.path and not str(info.path).startswith("builtin:"):
@@ -193,5 +207,6 @@ class MainWindow(FileActions, QMainWindow):
             self.show_train()
             event.ignore()
             return
+        self.shutdown_jobs()
         self.engine.shutdown()
         super().closeEvent(event)

@@ -63,7 +63,8 @@ class MixingPanel(QWidget):
         for i in range(n):
             s = FloatSlider(0.0, 1.0, default=0.0, steps=100, orientation=Qt.Orientation.Vertical)
             s.setFixedHeight(64)
-            s.setToolTip(f"w{i}: 0 = style of A, 1 = style of B (double-click resets)")
+            s.setToolTip(f"{'w' if info.capabilities.has_w_space else 'z'}{i}: 0 = A, 1 = B "
+                         "(double-click resets)")
             s.floatChanged.connect(lambda v, i=i: self._on_blend_floatChanged(i, v))
             s.sliderReleased.connect(self.gestureEnded)
             tick = QLabel(str(i))
@@ -72,7 +73,7 @@ class MixingPanel(QWidget):
             self.blend_grid.addWidget(s, 0, i, Qt.AlignmentFlag.AlignHCenter)
             self.blend_grid.addWidget(tick, 1, i)
             self.blend_sliders.append(s)
-        mixable = bool(info.capabilities.has_w_space) and n > 1
+        mixable = n > 1                     # ws per layer, or BigGAN's z chunks
         self.setEnabled(mixable)
         self.setToolTip("" if mixable else NO_MIXING)
 

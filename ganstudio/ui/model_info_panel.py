@@ -19,7 +19,9 @@ def format_count(n: int) -> str:
 def describe(info) -> dict[str, str]:
     """The values shown for a ModelInfo."""
     res = int(info.img_resolution)
-    ws = str(info.num_ws) + ("" if info.capabilities.has_w_space else " (z only, no W space)")
+    ws = str(info.num_ws) + ("" if info.capabilities.has_w_space else
+                             " z chunks (no W space)" if int(info.num_ws) > 1 else
+                             " (z only, no W space)")
     path = info.path or ""
     return {
         "Architecture": info.arch,

@@ -9,6 +9,7 @@ from .state import NOISE_MODES, ExplorerState
 from .widgets import FloatSlider
 
 NO_NOISE = "This model has no noise inputs."
+NO_NOISE_BIGGAN = "BigGAN has no noise inputs: all its randomness is in z (the chunk rows)."
 
 
 class NoisePanel(QWidget):
@@ -43,15 +44,18 @@ class NoisePanel(QWidget):
         self.strength.floatChanged.connect(
             lambda v: self._emit("noise_strength", noise_strength=round(v, 2)))
         self.strength.sliderReleased.connect(self.gestureEnded)
+        self._tips = [w.toolTip() for w in (self.mode, self.seed, self.strength)]
 
     def _emit(self, key, **changes):
         self.edited.emit(self._state.replace(**changes), key)
 
     def set_model(self, info) -> None:
         has = bool(info.capabilities.has_noise)
-        for w in (self.mode, self.seed, self.strength):
+        why = "" if has else NO_NOISE_BIGGAN if info.arch == "biggan" else NO_NOISE
+        for w, tip in zip((self.mode, self.seed, self.strength), self._tips):
             w.setEnabled(has)
-        self.setToolTip("" if has else NO_NOISE)
+            w.setToolTip(tip if has else why)             # disabled widgets say why
+        self.setToolTip(why)
 
     def set_state(self, state: ExplorerState) -> None:
         self._state = state

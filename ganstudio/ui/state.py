@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 from ganstudio.render.request import LatentSource, RenderRequest
 
-from .directions import random_directions
+from .directions import ActiveDirection, DirectionSpec, random_active
+from .stored_latent import StoredLatent
 
 NOISE_MODES = ("const", "random", "none")
 OFFSET_RANGE = (-5.0, 5.0)        # row sliders, in units of W's std along the direction
 PSI_RANGE = (-1.0, 2.0)
+THRESHOLD_RANGE = (0.1, 2.5)      # BigGAN's truncation: z resampled inside ±threshold
 STATE_VERSION = 1
 
 
@@ -32,8 +34,15 @@ class ExplorerState:
     noise_mode: str = "const"
     noise_seed: int = 0
     noise_strength: float = 1.0
-    direction_seed: int = 0
+    direction_seed: int = 0              # the "random" direction source
+    direction: DirectionSpec = DirectionSpec()
+    direction_index: int = 0             # which direction of the set the rows move along
+    latent_a: StoredLatent | None = None   # replaces seed A (projected / loaded latents)
+    latent_b: StoredLatent | None = None   # replaces seed B
     class_index: int | None = None
+    class_b: int | None = None           # second class of a class interpolation
+    class_mix: float = 0.0               # 0 = class_index, 1 = class_b
+    truncation: float | None = None      # z resampling threshold (BigGAN); None = off
     zoom: int = 0                        # 0 = fit to window, n = n× integer zoom
 
     # --- per-layer reads (missing entries read as defaults) ----------------------------------
@@ -66,9 +75,11 @@ class ExplorerState:
             return tuple(values[:num_ws]) + (default,) * max(0, num_ws - len(values))
         crossover = self.crossover if self.crossover is None or self.crossover < num_ws else None
         cutoff = self.cutoff if self.cutoff is None or self.cutoff < num_ws else None
+        latents = {k: v for k, v in (("latent_a", self.latent_a), ("latent_b", self.latent_b))
+                   if v is not None and v.space == "w" and v.rows not in (1, num_ws)}
         return self.replace(blend=resize(self.blend, 0.0), offsets=resize(self.offsets, 0.0),
                             noise_on=resize(self.noise_on, True), crossover=crossover,
-                            cutoff=cutoff)
+                            cutoff=cutoff, **{k: None for k in latents})
 
     def with_layers(self, name: str, indices, value) -> "ExplorerState":
         """Set per-layer field `name` ("offsets" | "blend" | "noise_on") at `indices` to value."""
@@ -84,26 +95,44 @@ class ExplorerState:
                             crossover=None)
 
     # --- rendering ---------------------------------------------------------------------------
-    def to_request(self, model_info) -> RenderRequest:
-        """The render request for this state on a model (a ModelInfo from the render engine)."""
+    def to_request(self, model_info, direction: ActiveDirection | None = None) -> RenderRequest:
+        """The render request for this state on a model (a ModelInfo from the render engine).
+
+        `direction` is the direction the rows move along (see DirectionLibrary.active); without
+        one, the "random" source is drawn here and other sources render without offsets (their
+        directions are not ready yet). Offsets outside the direction's layer range are dropped.
+        """
         caps = model_info.capabilities
-        num_ws, w_space = int(model_info.num_ws), bool(caps.has_w_space)
+        num_ws = int(model_info.num_ws)
         s = self.fit(num_ws)
-        mixing = w_space and num_ws > 1
+        mixing = num_ws > 1                  # per-layer ws, or BigGAN's z chunks
         blend = s.blend if mixing and any(b != 0 for b in s.blend) else None
-        offsets = s.offsets if any(o != 0 for o in s.offsets) else None
-        direction = None
-        if offsets is not None:
-            dirs = random_directions(s.direction_seed, num_ws, int(model_info.w_dim))
-            direction = tuple(tuple(float(v) for v in row) for row in dirs)
+        active = direction
+        if active is None and s.direction.source == "random":
+            active = random_active(s.direction_seed, num_ws, int(model_info.w_dim))
+        offsets = None
+        if active is not None:
+            offsets = tuple(o if active.covers(i) else 0.0 for i, o in enumerate(s.offsets))
+        offsets = offsets if offsets is not None and any(o != 0 for o in offsets) else None
+        direction = active.rows if offsets is not None else None
         noise_mask = s.noise_on if caps.has_noise and not all(s.noise_on) else None
-        class_index = None
-        if int(model_info.c_dim) > 0:
-            class_index = min(max(s.class_index or 0, 0), int(model_info.c_dim) - 1)
+        c_dim = int(model_info.c_dim)
+        class_index = class_b = None
+        class_mix = 0.0
+        if c_dim > 0:
+            class_index = min(max(s.class_index or 0, 0), c_dim - 1)
+            if s.class_b is not None and s.class_mix > 0:
+                class_b = min(max(s.class_b, 0), c_dim - 1)
+                class_mix = min(max(float(s.class_mix), 0.0), 1.0)
+        resample = getattr(caps, "truncation", "psi") == "resample"
+        psi, cutoff = (1.0, None) if resample else (float(s.psi), s.cutoff)
         return RenderRequest(
             model_id=model_info.model_id,
-            latent_a=LatentSource(seed=s.seed_a), latent_b=LatentSource(seed=s.seed_b),
-            class_index=class_index, truncation_psi=float(s.psi), truncation_cutoff=s.cutoff,
+            latent_a=s.latent_a.source() if s.latent_a else LatentSource(seed=s.seed_a),
+            latent_b=s.latent_b.source() if s.latent_b else LatentSource(seed=s.seed_b),
+            class_index=class_index, class_b=class_b, class_mix=class_mix,
+            truncation_psi=psi, truncation_cutoff=cutoff,
+            truncation_threshold=s.truncation if resample else None,
             crossover=s.crossover if mixing else None, blend=blend,
             direction=direction, offsets=offsets,
             noise_mode=s.noise_mode, noise_seed=int(s.noise_seed), noise_mask=noise_mask,
@@ -112,7 +141,10 @@ class ExplorerState:
     # --- JSON --------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d.update(blend=list(self.blend), offsets=list(self.offsets), noise_on=list(self.noise_on))
+        d.update(blend=list(self.blend), offsets=list(self.offsets), noise_on=list(self.noise_on),
+                 direction=self.direction.to_dict(),
+                 latent_a=self.latent_a.to_dict() if self.latent_a else None,
+                 latent_b=self.latent_b.to_dict() if self.latent_b else None)
         return {"version": STATE_VERSION, **d}
 
     def to_json(self) -> str:
@@ -135,12 +167,19 @@ class ExplorerState:
                     v = tuple(float(x) for x in v)
                 elif f.name == "noise_on":
                     v = tuple(bool(x) for x in v)
-                elif f.name in ("psi", "noise_strength"):
+                elif f.name in ("psi", "noise_strength", "class_mix"):
                     v = float(v)
+                elif f.name == "truncation":
+                    v = None if v is None else float(v)
                 elif f.name == "noise_mode":
                     v = str(v)
+                elif f.name == "direction":
+                    v = DirectionSpec.from_dict(v)
+                elif f.name in ("latent_a", "latent_b"):
+                    v = None if v is None else StoredLatent.from_dict(v)
                 else:                                   # ints, some optional
-                    v = None if v is None and f.name in ("cutoff", "crossover", "class_index") \
+                    v = None if v is None and f.name in ("cutoff", "crossover", "class_index",
+                                                         "class_b") \
                         else int(v)
                 kw[f.name] = v
         except (TypeError, ValueError) as e:

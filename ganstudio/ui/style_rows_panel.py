@@ -1,4 +1,4 @@
-"""Style rows: one per W input, grouped under Coarse / Middle / Fine headers, in a scroll area."""
+"""Style rows: one per W input (BigGAN: per z chunk), grouped under Coarse / Middle / Fine headers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +10,12 @@ from .state import ExplorerState
 from .style_row import GroupHeader, StyleRow
 
 GROUPS = ("coarse", "middle", "fine")
+ROW_TIP = ("Move along the active direction, in standard deviations of W "
+           "(double-click resets)")
 NO_W_SPACE = ("This model has no W space (PGGAN): a single z drives every layer, so there is "
               "nothing to mix per layer and no per-layer noise.")
+NO_NOISE_CHUNKS = ("BigGAN has no noise inputs: all its randomness is in z. Each row is one z "
+                   "chunk, which with the class drives that block's conditional BatchNorm.")
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,13 @@ class RowSpec:
 def row_specs(info) -> list[RowSpec]:
     """Rows to show for a model, from its layer table (or the StyleGAN convention without one)."""
     caps = info.capabilities
+    layers = list(caps.layers)
+    if not caps.has_w_space and int(info.num_ws) > 1 and len(layers) == int(info.num_ws):
+        return [RowSpec(L.index, f"z{L.index} · {L.role} · {L.resolution}²", L.group,
+                        L.resolution, False) for L in layers]      # BigGAN's z chunks
     if not caps.has_w_space:
         res = int(info.img_resolution)
         return [RowSpec(0, "z · all layers", "coarse", res, False)]
-    layers = list(caps.layers)
     if len(layers) != int(info.num_ws):
         from_res = (lambda r: "coarse" if r <= 8 else "middle" if r <= 32 else "fine")
         return [RowSpec(i, f"w{i} · {2 ** (2 + i // 2)}² · {from_res(2 ** (2 + i // 2))}",
@@ -51,6 +58,7 @@ class StyleRowsPanel(QScrollArea):
         self.headers: dict[str, GroupHeader] = {}
         self._state = ExplorerState()
         self._specs: list[RowSpec] = []
+        self._range: tuple[int, int] | None = None     # W indices the direction applies to
         self.setWidget(QWidget())
 
     def set_model(self, info) -> None:
@@ -62,27 +70,29 @@ class StyleRowsPanel(QScrollArea):
         lay = QVBoxLayout(body)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(1)
-        lay.addWidget(self._captions())
+        w_space = bool(info.capabilities.has_w_space)
+        chunks = not w_space and len(self._specs) > 1
+        why = "" if w_space else NO_NOISE_CHUNKS if chunks else NO_W_SPACE
+        lay.addWidget(self._captions("W" if w_space else "z"))
         for g in GROUPS:
             specs = [s for s in self._specs if s.group == g]
             if not specs:
                 continue
             lo, hi = specs[0].resolution, specs[-1].resolution
             res = f"{lo}²" if lo == hi else f"{lo}²–{hi}²"
-            title = f"{g.capitalize()}  {res}" if info.capabilities.has_w_space else "Latent z"
+            title = f"{g.capitalize()}  {res}" if w_space or chunks else "Latent z"
             header = GroupHeader(g, title, any(s.has_noise for s in specs))
             header.offsetChanged.connect(self._on_header_offsetChanged)
             header.noiseToggled.connect(self._on_header_noiseToggled)
             header.slider.sliderReleased.connect(self.gestureEnded)
-            if not info.capabilities.has_w_space:
-                header.setToolTip(NO_W_SPACE)
-                header.setVisible(False)
+            if not w_space:
+                header.setToolTip(why)
+                header.setVisible(chunks)
             self.headers[g] = header
             lay.addWidget(header)
             for s in specs:
-                row = StyleRow(s.index, s.label, s.has_noise,
-                               "" if info.capabilities.has_w_space else NO_W_SPACE)
-                row.setToolTip("" if info.capabilities.has_w_space else NO_W_SPACE)
+                row = StyleRow(s.index, s.label, s.has_noise, why)
+                row.setToolTip(why)
                 row.offsetChanged.connect(self._on_row_offsetChanged)
                 row.noiseToggled.connect(self._on_row_noiseToggled)
                 row.slider.sliderReleased.connect(self.gestureEnded)
@@ -90,16 +100,37 @@ class StyleRowsPanel(QScrollArea):
                 lay.addWidget(row)
         lay.addStretch(1)
         self.setWidget(body)
+        self._show_range()
+
+    def set_layer_range(self, first: int, last: int) -> None:
+        """Rows outside first..last cannot move: the chosen direction does not apply there."""
+        if self._range != (first, last):
+            self._range = (first, last)
+            self._show_range()
+
+    def _in_range(self, i: int) -> bool:
+        return self._range is None or self._range[0] <= i <= self._range[1]
+
+    def _show_range(self) -> None:
+        where = "" if self._range is None else f"w{self._range[0]}–w{self._range[1]}"
+        for row in self.rows:
+            inside = self._in_range(row.index)
+            row.slider.setEnabled(inside)
+            row.label.setEnabled(inside)
+            row.slider.setToolTip(ROW_TIP if inside else
+                                  f"The chosen direction applies to {where} only")
+        for g, header in self.headers.items():
+            header.slider.setEnabled(bool(self._group_indices(g)))
 
     @staticmethod
-    def _captions() -> QWidget:
+    def _captions(space: str = "W") -> QWidget:
         """Column captions above the rows."""
         w = QWidget()
         row = QHBoxLayout(w)
         row.setContentsMargins(6, 0, 8, 2)
         for text, stretch, align in (("from", 0, Qt.AlignmentFlag.AlignLeft),
                                      ("layer", 0, Qt.AlignmentFlag.AlignLeft),
-                                     ("offset along direction (σ of W)", 1,
+                                     (f"offset along direction (σ of {space})", 1,
                                       Qt.AlignmentFlag.AlignHCenter),
                                      ("noise", 0, Qt.AlignmentFlag.AlignRight)):
             label = QLabel(text)
@@ -122,11 +153,13 @@ class StyleRowsPanel(QScrollArea):
             offsets = {state.offset(i) for i in idx}
             if len(offsets) == 1 and not header.slider.isSliderDown():
                 header.show_value(offsets.pop())
-            noisy = [state.noise_enabled(i) for i in idx if self._specs[i].has_noise]
+            every = [s.index for s in self._specs if s.group == g]
+            noisy = [state.noise_enabled(i) for i in every if self._specs[i].has_noise]
             header.set_noise(any(noisy), bool(noisy) and all(noisy))
 
     def _group_indices(self, group: str) -> list[int]:
-        return [s.index for s in self._specs if s.group == group]
+        """The rows of a group that the direction applies to."""
+        return [s.index for s in self._specs if s.group == group and self._in_range(s.index)]
 
     def _on_row_offsetChanged(self, i: int, v: float):
         self.edited.emit(self._state.with_layers("offsets", [i], v), f"offset:{i}")
@@ -139,5 +172,5 @@ class StyleRowsPanel(QScrollArea):
                          f"group:{group}")
 
     def _on_header_noiseToggled(self, group: str, on: bool):
-        idx = [i for i in self._group_indices(group) if self._specs[i].has_noise]
+        idx = [s.index for s in self._specs if s.group == group and s.has_noise]
         self.edited.emit(self._state.with_layers("noise_on", idx, on), None)

@@ -34,6 +34,10 @@ QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
 QCheckBox::indicator:indeterminate {{ background: #2d4f78; border-color: {ACCENT}; }}
 QCheckBox::indicator:disabled {{ background: #25282d; border-color: #3a3f47; }}
 #columnCaption {{ color: #7c8591; font-size: 7pt; }}
+#directionList {{ background: #17191c; border: 1px solid #2c2f34; border-radius: 3px; }}
+#directionList::item:selected {{ background: #2d4f78; }}
+#directionList::item:hover:!selected {{ background: #22252a; }}
+#thumb {{ background: #141518; }}
 QToolBar {{ background: #1b1d21; border: none; border-bottom: 1px solid #2c2f34; spacing: 2px;
            padding: 2px 6px; }}
 QToolBar QToolButton {{ padding: 3px 8px; border-radius: 3px; color: #c9d0d9; }}
