@@ -35,16 +35,16 @@ def make_window(qtbot, tmp_path):
     return make
 
 
-def setup_run(qtbot, win, folder, data=DATA, arch="stylegan2", kimg=1000.0):
-    """Fill the form for a tiny 16² run (test hook `extra` sets the tiny networks)."""
+def setup_run(qtbot, win, folder, data=DATA, arch="stylegan2", kimg=1000.0, res=16, **extra):
+    """Fill the form for a tiny run (test hook `extra` sets the tiny networks)."""
     panel = win.train_panel
     win.show_train()
     opts = panel.options
     opts.arch.setCurrentIndex(opts.arch.findData(arch))
-    opts.res.setCurrentIndex(opts.res.findData(16))
+    opts.res.setCurrentIndex(opts.res.findData(res))
     opts.kimg.setValue(kimg)
     panel.run_box.set_path(str(folder))
-    panel.extra = dict(TINY)
+    panel.extra = {**TINY, **extra}
     panel.dataset_box.set_spec(data)
     qtbot.waitUntil(lambda: (panel.controller.summary is not None
                              and panel.controller.summary.spec == data), timeout=WAIT_MS)
@@ -160,6 +160,48 @@ def test_pause_really_pauses_and_explore_saves_while_paused(qtbot, make_window, 
     assert panel.plots.points("loss_G") >= points
     c.stop()
     qtbot.waitUntil(lambda: c.state == "idle", timeout=WAIT_MS)
+
+
+def test_growing_pggan_shows_fade_in_and_previews_at_the_current_resolution(
+        qtbot, make_window, tmp_path):
+    win = make_window()
+    panel = setup_run(qtbot, win, tmp_path / "run", arch="pggan", phase_kimg=0.008,
+                      transition_kimg=0.024)
+    c = panel.controller
+    progress, previews = record(c.progressChanged), record(c.previewReady)
+    cells = []                                    # the preview's sample size, per preview
+    panel.controller.previewReady.connect(lambda _: cells.append(panel.preview.grid.cell()))
+    assert panel.plots.plots["reg"].titleLabel.text == "Gradient penalty (WGAN-GP)"
+    start(qtbot, panel)
+    qtbot.waitUntil(lambda: any(0 < p["alpha"] < 1 for p in progress), timeout=WAIT_MS)
+    fading = next(p for p in progress if 0 < p["alpha"] < 1)
+    assert progress[0]["resolution"] == 4 and fading["resolution"] == 8
+    qtbot.waitUntil(lambda: 8 in cells or 16 in cells, timeout=WAIT_MS)
+    assert cells[0] == 4 and previews[0].shape == (8, 8, 3)             # 2×2 samples of 4²
+    assert any(previews[i].shape[0] == 2 * cells[i] for i in range(len(cells)))
+    assert "fade-in α" in panel.controls.detail.text()
+    c.stop()
+    qtbot.waitUntil(lambda: c.state == "idle", timeout=WAIT_MS)
+
+
+def test_biggan_trains_from_the_panel_and_opens_with_its_classes(qtbot, make_window, tmp_path):
+    win = make_window()
+    panel = setup_run(qtbot, win, tmp_path / "run", arch="biggan", res=32,
+                      model=dict(ch=4, d_ch=4, z_dim=20, shared_dim=8, attn_resolutions=(16,),
+                                 d_attn_resolutions=(16,)))
+    assert not panel.options.fields["r1_gamma"].isEnabled()
+    c = panel.controller
+    previews = record(c.previewReady)
+    start(qtbot, panel)
+    qtbot.waitUntil(lambda: bool(previews), timeout=WAIT_MS)
+    rows, cols = panel.preview.grid.rows, panel.preview.grid.cols      # BigGAN: a row per class
+    assert previews[0].shape == (rows * 32, cols * 32, 3) and panel.preview.grid.cell() == 32
+    c.stop()
+    qtbot.waitUntil(lambda: c.state == "idle", timeout=WAIT_MS)
+    with qtbot.waitSignal(win.engine.resultReady, timeout=WAIT_MS):
+        qtbot.mouseClick(panel.controls.explore, Qt.MouseButton.LeftButton)
+    assert win.explorer.model.arch == "biggan" and win.explorer.model.c_dim > 1
+    assert win.view.image.shape == (32, 32, 3)
 
 
 def _bad_folder(path, kind):

@@ -77,6 +77,7 @@ class TrainController(QObject):
         self.worker = None
         self.config = None                 # TrainConfig of the current / last run
         self.latest: str | None = None     # newest checkpoint of the current / last run
+        self.current: dict = {}            # newest progress, unthrottled (what a preview shows)
         self.summary: DatasetSummary | None = None
         self._scan_key: tuple | None = None
         self._pending_start = None         # config waiting for its dataset summary
@@ -136,12 +137,13 @@ class TrainController(QObject):
                 self._set_state("idle")
                 self.refused.emit(self.summary.error or "the dataset holds no usable image")
                 return
-            if not config.model.get("c_dim"):
-                dataset = self.summary.dataset
+            if config.arch in ("pggan", "stylegan", "stylegan2") and not config.model.get("c_dim"):
+                dataset = self.summary.dataset      # opened without labels: unconditional only
         from trainer.qt_worker import TrainingWorker
         self.config, self.latest, self._explore_pending = config, None, False
+        self.current = {}
         w = self.worker = TrainingWorker(config, dataset=dataset, parent=self)
-        w.progressChanged.connect(self._emit_progress)
+        w.progressChanged.connect(self._on_worker_progressChanged)
         w.previewReady.connect(self.previewReady)
         w.statsReady.connect(self.statsReady)
         w.snapshotSaved.connect(self._on_worker_snapshotSaved)
@@ -184,6 +186,10 @@ class TrainController(QObject):
             self.exploreRequested.emit(self.latest)
 
     # --- worker → views -------------------------------------------------------------------------
+    def _on_worker_progressChanged(self, progress: dict) -> None:
+        self.current = progress
+        self._emit_progress(progress)
+
     def _publish_progress(self, progress: dict) -> None:
         if self.worker is not None:        # nothing late after the run ended
             self.progressChanged.emit(progress)

@@ -32,7 +32,6 @@ class TrainPanel(QWidget):
         self.preview, self.plots = TrainPreview(), TrainPlots()
         self._resumed = None               # TrainConfig of the run in the folder, if continuing
         self._folder_auto = True           # the run folder follows arch/res until edited
-        self._last_progress: dict = {}
         self._close_when_idle = None        # the window's close(), once training has stopped
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -146,6 +145,8 @@ class TrainPanel(QWidget):
                              self.dataset_box.xflip.isChecked())
 
     def _on_options_changed(self) -> None:
+        if not self.is_training():
+            self.plots.set_arch(self.options.arch_name())
         if self._folder_auto and self._resumed is None and not self.is_training():
             self.run_box.folder.setText(default_run_folder(self.options.arch_name(),
                                                            self.options.resolution()))
@@ -192,8 +193,9 @@ class TrainPanel(QWidget):
             img = np.asarray(Image.open(path).convert("RGB"))
         except OSError:
             return
-        rows, cols = self._resumed.preview_grid
-        self.preview.show_grid(img, rows, cols, last.get("kimg"), last.get("alpha"))
+        r = int(last.get("resolution", self._resumed.res))
+        alpha = last.get("alpha") if self._resumed.progressive else None
+        self.preview.show_grid(img, img.shape[0] // r, img.shape[1] // r, last.get("kimg"), alpha)
 
     # --- controller → views --------------------------------------------------------------------
     def _sync_controls(self) -> None:
@@ -216,15 +218,14 @@ class TrainPanel(QWidget):
         self._sync_controls()
 
     def _on_controller_progressChanged(self, p: dict) -> None:
-        self._last_progress = p
         self.controls.show_progress(p, self.controller.config.progressive)
         self.titleChanged.emit(f"Train · {100 * p.get('fraction', 0):.0f} %")
 
     def _on_controller_previewReady(self, grid) -> None:
-        rows, cols = self.controller.config.preview_grid
-        p = self._last_progress
-        self.preview.show_grid(grid, rows, cols, p.get("kimg"),
-                               p.get("alpha") if self.controller.config.progressive else None)
+        config, p = self.controller.config, self.controller.current
+        r = int(p.get("resolution", config.res))            # the grid is at this resolution
+        self.preview.show_grid(grid, grid.shape[0] // r, grid.shape[1] // r, p.get("kimg"),
+                               p.get("alpha") if config.progressive else None)
 
     def _on_controller_refused(self, reason: str) -> None:
         self.controls.show_message(f"Not started: {reason}", error=True)

@@ -14,7 +14,8 @@ BACKGROUND, AXIS, TEXT = "#17191c", "#5d646e", "#8d96a3"
 # plot title, [(stats key, legend name, colour)]
 PLOTS = {
     "loss": ("Loss", [("loss_G", "G", "#4a8fe0"), ("loss_D", "D", "#e08a3a")]),
-    "reg": ("R1 penalty", [("r1_penalty", "R1", "#7cc46a"), ("gp", "GP", "#7cc46a")]),
+    "reg": ("R1 penalty", [("r1_penalty", "R1", "#7cc46a"), ("gp", "GP", "#7cc46a"),
+                           ("ortho", "ortho", "#7cc46a")]),
     "pl": ("Path length", [("pl_penalty", "penalty", "#c07ee0")]),
     "speed": ("Images / s", [("images_per_s", "img/s", "#aab3bf")]),
 }
@@ -64,7 +65,8 @@ class TrainPlots(QWidget):
 
     def set_arch(self, arch: str) -> None:
         """Titles that say what this architecture regularises."""
-        reg = {"pggan": "Gradient penalty (WGAN-GP)"}.get(arch, "R1 penalty")
+        reg = {"pggan": "Gradient penalty (WGAN-GP)",
+               "biggan": "Orthogonal regularisation"}.get(arch, "R1 penalty")
         self.plots["reg"].setTitle(reg, color=TEXT, size="9pt")
         pl = "Path length" if arch == "stylegan2" else "Path length (StyleGAN2 only)"
         self.plots["pl"].setTitle(pl, color=TEXT, size="9pt")

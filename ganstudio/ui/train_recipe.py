@@ -11,7 +11,9 @@ from pathlib import Path
 
 from trainer.config import ARCHS, TrainConfig, preset
 
-ARCH_LABELS = {"pggan": "PGGAN", "stylegan": "StyleGAN", "stylegan2": "StyleGAN2"}
+ARCH_LABELS = {"pggan": "PGGAN", "stylegan": "StyleGAN", "stylegan2": "StyleGAN2",
+               "biggan": "BigGAN"}
+STYLE_ARCHS = ("pggan", "stylegan", "stylegan2")
 RESOLUTIONS = (8, 16, 32, 64, 128, 256, 512, 1024)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -22,7 +24,9 @@ def _cpu(arch: str, res: int) -> dict:
 
 
 def _quick(arch: str, res: int) -> dict:
-    model = {**preset(arch, res).model, "channel_max": 64}
+    model = dict(preset(arch, res).model)
+    if arch in STYLE_ARCHS:
+        model["channel_max"] = 64
     return dict(model=model, kimg=30.0, phase_kimg=3.0, transition_kimg=3.0, tick_kimg=0.1,
                 preview_kimg=0.5, snapshot_kimg=5.0)
 
@@ -32,8 +36,10 @@ def _gpu(arch: str, res: int) -> dict:
     # 8 mapping layers) and phase lengths (PGGAN 800 kimg, StyleGAN 600 kimg), batch 32
     model = {"z_dim": 512, "channel_base": 32768 if arch == "stylegan2" else 16384,
              "channel_max": 512}
-    if arch != "pggan":
+    if arch in ("stylegan", "stylegan2"):
         model.update(w_dim=512, mapping_layers=8)
+    elif arch == "biggan":   # the BigGAN paper's width at 128² (ch 96) and its 128-d shared embedding
+        model = {**preset(arch, res).model, "ch": 96, "d_ch": 96, "shared_dim": 128}
     values = dict(model=model, batch=32, batch_per_res={}, kimg=25000.0, ema_kimg=10.0,
                   phase_kimg=800.0 if arch == "pggan" else 600.0,
                   transition_kimg=800.0 if arch == "pggan" else 600.0,
@@ -90,7 +96,12 @@ FIELDS = (
           "Images per resolution at full strength", ("pggan", "stylegan")),
     Field("transition_kimg", "Fade-in (kimg)", 1, 0.0, 100000.0,
           "Images while a new resolution fades in (α 0→1)", ("pggan", "stylegan")),
-    Field("model.channel_max", "Max channels", 0, 1, 1024, "Widest layer of G and D"),
+    Field("model.channel_max", "Max channels", 0, 1, 1024, "Widest layer of G and D",
+          STYLE_ARCHS),
+    Field("model.ch", "Channel multiplier", 0, 1, 256, "BigGAN's width: G channels = ch × "
+          "a per-resolution factor", ("biggan",)),
+    Field("model.d_ch", "D channel multiplier", 0, 1, 256, "BigGAN's discriminator width",
+          ("biggan",)),
     Field("preview_kimg", "Preview every (kimg)", 2, 0.01, 10000.0, "How often the grid updates"),
     Field("snapshot_kimg", "Snapshot every (kimg)", 1, 0.1, 100000.0,
           "How often a numbered checkpoint is written"),
