@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                             QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                             QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from .actions import install_actions
 from .class_panel import ClassPanel
@@ -41,12 +41,20 @@ class MainWindow(ToolActions, FileActions, QMainWindow):
         self.status = StatusBar()
         self.setStatusBar(self.status)
         self.train_panel = TrainPanel()
+        explore_page = QWidget()
+        QVBoxLayout(explore_page).setContentsMargins(0, 0, 0, 0)
+        explore_page.layout().setSpacing(0)
+        explore_page.layout().addWidget(self._layout())
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._layout(), "Explore")
+        self.tabs.addTab(explore_page, "Explore")
         self.tabs.addTab(self.train_panel, "Train")
         self.setCentralWidget(self.tabs)
         self.actions = install_actions(self)
+        bar = self.findChild(QToolBar, "mainToolbar")       # the explorer's toolbar: on its tab
+        self.removeToolBar(bar)
+        explore_page.layout().insertWidget(0, bar)
+        bar.show()
         self._wire()
         self._install_tools()
         self._rebuild_recent_menu()

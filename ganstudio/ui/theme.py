@@ -49,7 +49,8 @@ QStatusBar {{ background: #1b1d21; color: #aab3bf; }}
 QStatusBar::item {{ border: none; }}
 QStatusBar QLabel {{ padding: 0 8px; }}
 QTabWidget::pane {{ border: none; }}
-QTabBar {{ background: #1b1d21; }}
+QTabBar {{ background: #1b1d21; qproperty-drawBase: 0; }}
+QTabWidget::tab-bar {{ left: 0; }}
 QTabBar::tab {{ background: #1b1d21; color: #8d96a3; padding: 5px 18px; border: none;
                border-bottom: 2px solid transparent; font-weight: 600; }}
 QTabBar::tab:selected {{ color: #e4e8ee; border-bottom: 2px solid {ACCENT}; }}

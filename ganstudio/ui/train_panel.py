@@ -39,7 +39,13 @@ class TrainPanel(QWidget):
         self._wire()
         self.run_box.folder.setText(default_run_folder(self.options.arch_name(),
                                                        self.options.resolution()))
-        self._rescan()
+        self._shown = False                # datasets are read once the tab is first shown
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not self._shown:
+            self._shown = True
+            self._rescan()
 
     def _layout(self) -> QSplitter:
         side = QWidget()
@@ -141,6 +147,8 @@ class TrainPanel(QWidget):
 
     # --- form → controller ---------------------------------------------------------------------
     def _rescan(self, *_) -> None:
+        if not self._shown:
+            return
         self.controller.scan(self.dataset_box.spec(), self.options.resolution(),
                              self.dataset_box.xflip.isChecked())
 

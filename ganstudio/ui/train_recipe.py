@@ -27,8 +27,10 @@ def _quick(arch: str, res: int) -> dict:
     model = dict(preset(arch, res).model)
     if arch in STYLE_ARCHS:
         model["channel_max"] = 64
+    # an EMA half-life that grows with the images shown (≤ 5 % of them), so that the first
+    # previews already follow the generator instead of averaging in its random start
     return dict(model=model, kimg=30.0, phase_kimg=3.0, transition_kimg=3.0, tick_kimg=0.1,
-                preview_kimg=0.5, snapshot_kimg=5.0)
+                preview_kimg=0.5, snapshot_kimg=5.0, ema_rampup=0.05)
 
 
 def _gpu(arch: str, res: int) -> dict:
