@@ -263,6 +263,19 @@ def test_closing_while_training_asks_then_stops_and_saves(qtbot, make_window, tm
     assert read_checkpoint(tmp_path / "run" / "latest.safetensors").meta["train"]["step"] >= 2
     qtbot.waitUntil(lambda: python_threads() <= threads_before, timeout=WAIT_MS)
 
+    # `ganstudio --train RUN_FOLDER` opens that run ready to continue, with its curves and preview
+    from ganstudio.ui.app import create_window
+    settings = QSettings(str(tmp_path / "again.ini"), QSettings.Format.IniFormat)
+    again = create_window(device="cpu", synchronous=True, settings=settings,
+                          train=str(tmp_path / "run"))
+    qtbot.addWidget(again)
+    p2 = again.train_panel
+    assert again.tabs.currentWidget() is p2 and p2.run_box.resuming()
+    assert p2.run_box.info.text().startswith("Holds a StyleGAN2 16² run at")
+    assert p2.controls.start.text() == "Resume run" and not p2.options.arch.isEnabled()
+    assert p2.plots.points("loss_G") >= 1 and p2.preview.grid.cell() == 16
+    again.close()
+
 
 def test_explorer_stays_responsive_while_training(qtbot, make_window, tmp_path):
     win = make_window(synchronous=False)

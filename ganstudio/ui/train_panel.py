@@ -14,7 +14,7 @@ from .train_dataset_box import TrainDatasetBox
 from .train_options_box import TrainOptionsBox
 from .train_plots import TrainPlots
 from .train_preview import TrainPreview
-from .train_recipe import ARCH_LABELS, build_config, has_run, read_history, resume_config
+from .train_recipe import build_config, has_run, read_run, resume_config
 from .train_run_box import TrainRunBox, default_run_folder
 from .widgets import Section
 
@@ -30,7 +30,8 @@ class TrainPanel(QWidget):
         self.dataset_box, self.options = TrainDatasetBox(), TrainOptionsBox()
         self.run_box, self.controls = TrainRunBox(), TrainControls()
         self.preview, self.plots = TrainPreview(), TrainPlots()
-        self._resumed = None               # TrainConfig of the run in the folder, if continuing
+        self._run = None                   # RunInfo of the run in the chosen folder
+        self._resumed = None               # its TrainConfig, when continuing it
         self._folder_auto = True           # the run folder follows arch/res until edited
         self._close_when_idle = None        # the window's close(), once training has stopped
         lay = QVBoxLayout(self)
@@ -161,49 +162,27 @@ class TrainPanel(QWidget):
 
     def _on_run_folder_changed(self, folder: str) -> None:
         self._folder_auto = False          # chosen or typed: it stays
-        description = None
-        if has_run(folder):
-            try:
-                cfg = resume_config(folder)
-                history, _ = read_history(folder)
-                kimg = history[-1]["kimg"] if history else 0.0
-                description = (f"Holds a {ARCH_LABELS.get(cfg.arch, cfg.arch)} {cfg.res}² run "
-                               f"at {kimg:.1f} of {cfg.kimg:g} kimg on {cfg.data}")
-            except ValueError as e:
-                description = None
-                self.controls.show_message(f"Cannot continue {folder}: {e}", error=True)
-        self.run_box.show_run(description)
+        try:
+            self._run = read_run(folder)
+        except ValueError as e:
+            self._run = None
+            self.controls.show_message(f"Cannot continue {folder}: {e}", error=True)
+        self.run_box.show_run(self._run.describe() if self._run else None)
         self._on_resume_toggled(self.run_box.resuming())
 
     def _on_resume_toggled(self, on: bool) -> None:
-        folder = self.run_box.path()
-        try:
-            self._resumed = resume_config(folder) if on and has_run(folder) else None
-        except ValueError as e:
-            self._resumed = None
-            self.controls.show_message(f"Cannot continue {folder}: {e}", error=True)
+        run = self._run if on else None
+        self._resumed = run.config if run else None
         self.options.set_resumed(self._resumed)
-        self.dataset_box.setEnabled(self._resumed is None)
-        if self._resumed is not None:
-            self.dataset_box.edit.setText(self._resumed.data)
+        self.dataset_box.setEnabled(run is None)
+        if run is not None:
+            self.dataset_box.edit.setText(run.config.data)
             self._rescan()
-            history, preview = read_history(folder)
-            self.plots.set_arch(self._resumed.arch)
-            self.plots.set_history(history)
-            if preview:
-                self._show_preview_file(preview, history[-1] if history else {})
+            self.plots.set_arch(run.config.arch)
+            self.plots.set_history(run.stats)
+            if run.preview is not None:
+                self.preview.show_grid(run.preview, *run.preview_layout())
         self._sync_controls()
-
-    def _show_preview_file(self, path: str, last: dict) -> None:
-        import numpy as np
-        from PIL import Image
-        try:
-            img = np.asarray(Image.open(path).convert("RGB"))
-        except OSError:
-            return
-        r = int(last.get("resolution", self._resumed.res))
-        alpha = last.get("alpha") if self._resumed.progressive else None
-        self.preview.show_grid(img, img.shape[0] // r, img.shape[1] // r, last.get("kimg"), alpha)
 
     # --- controller → views --------------------------------------------------------------------
     def _sync_controls(self) -> None:

@@ -158,19 +158,49 @@ def has_run(folder: str) -> bool:
     return bool(str(folder).strip()) and (Path(folder).expanduser() / "latest.safetensors").is_file()
 
 
-def read_history(folder: str) -> tuple[list[dict], str | None]:
-    """The stats.jsonl lines of a run folder (bad lines skipped) and its newest preview PNG."""
+@dataclass
+class RunInfo:
+    """What a run folder holds, for continuing it: its config, curves and newest preview."""
+    config: TrainConfig
+    stats: list                     # stats.jsonl lines
+    preview: object = None          # uint8 [H, W, 3] of the newest preview PNG, or None
+
+    def describe(self) -> str:
+        c, kimg = self.config, self.stats[-1]["kimg"] if self.stats else 0.0
+        return (f"Holds a {ARCH_LABELS.get(c.arch, c.arch)} {c.res}² run at {kimg:.1f} of "
+                f"{c.kimg:g} kimg on {c.data}")
+
+    def preview_layout(self) -> tuple[int, int, float | None, float | None]:
+        """(rows, cols, kimg, α) of the preview: its cells are at the last tick's resolution."""
+        last = self.stats[-1] if self.stats else {}
+        r = int(last.get("resolution", self.config.res))
+        alpha = last.get("alpha") if self.config.progressive else None
+        return self.preview.shape[0] // r, self.preview.shape[1] // r, last.get("kimg"), alpha
+
+
+def read_run(folder: str) -> RunInfo | None:
+    """The run in `folder`, or None when it holds none; ValueError when it cannot continue."""
+    if not has_run(folder):
+        return None
+    import json
+
+    import numpy as np
+    from PIL import Image
     path = Path(folder).expanduser()
-    stats = []
+    info = RunInfo(resume_config(folder), [])
     try:
-        import json
         with open(path / "stats.jsonl", encoding="utf-8") as f:
             for line in f:
                 try:
-                    stats.append(json.loads(line))
+                    info.stats.append(json.loads(line))
                 except ValueError:
-                    continue
+                    continue                         # a line cut short by a crash
     except OSError:
         pass
-    previews = sorted(path.glob("preview-*.png")) if path.is_dir() else []
-    return stats, str(previews[-1]) if previews else None
+    previews = sorted(path.glob("preview-*.png"), key=lambda p: p.stat().st_mtime)
+    if previews:
+        try:
+            info.preview = np.asarray(Image.open(previews[-1]).convert("RGB"))
+        except OSError:
+            pass
+    return info
