@@ -70,7 +70,8 @@ QProgressBar::chunk {{ background: #3a5f8f; border-radius: 2px; }}
 #trainState[state="paused"] {{ color: #e0b03a; }}
 #trainState[state="stopping"], #trainState[state="waiting"] {{ color: #e08a3a; }}
 #valueLabel[error="true"] {{ color: #e3735e; }}
-#thumb {{ background: #141518; }}
+#trainThumb {{ background: #141518; }}
+#trainNote {{ color: #8d96a3; }}
 """
 
 

@@ -98,6 +98,13 @@ class TrainControls(QWidget):
         parts.append(f"ETA {format_duration(p.get('eta_s'))}")
         self.show_message("   ·   ".join(parts))
 
+    def show_position(self, kimg: float, total_kimg: float) -> None:
+        """Where a run stands before it (re)starts."""
+        fraction = min(kimg / total_kimg, 1.0) if total_kimg > 0 else 0.0
+        self.bar.setValue(round(1000 * fraction))
+        self.bar.setFormat(f"{kimg:.2f} / {total_kimg:g} kimg  ·  {100 * fraction:.1f} %"
+                           if kimg > 0 else f"0 / {total_kimg:g} kimg")
+
     def show_message(self, text: str, error: bool = False) -> None:
         self.detail.setText(text)
         self.detail.setProperty("error", error)

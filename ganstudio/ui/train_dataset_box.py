@@ -45,7 +45,7 @@ class TrainDatasetBox(QWidget):
         self.headline.setObjectName("infoValue")
         self.headline.setWordWrap(True)
         self.details = QLabel()
-        self.details.setObjectName("valueLabel")
+        self.details.setObjectName("trainNote")
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.hide()
@@ -59,13 +59,18 @@ class TrainDatasetBox(QWidget):
         for i in range(8):
             label = QLabel()
             label.setFixedSize(THUMB, THUMB)
-            label.setObjectName("thumb")
+            label.setObjectName("trainThumb")
             self.thumb_grid.addWidget(label, i // 4, i % 4)
             self.thumbs.append(label)
         self.thumb_grid.setColumnStretch(4, 1)
         lay.addWidget(thumbs)
         self.edit.editingFinished.connect(lambda: self.datasetChanged.emit(self.spec()))
         self.xflip.toggled.connect(self.xflipChanged)
+
+    def set_editable(self, on: bool) -> None:
+        """Off while training or continuing a run (the summary stays readable)."""
+        for w in (self.edit, self.browse, self.xflip):
+            w.setEnabled(on)
 
     def spec(self) -> str:
         return self.edit.text().strip()

@@ -30,7 +30,7 @@ class TrainOptionsBox(QWidget):
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        form = QFormLayout()
+        form = self._form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         self.arch = QComboBox()
         for key, label in ARCH_LABELS.items():
@@ -116,5 +116,6 @@ class TrainOptionsBox(QWidget):
             self.show_config(config)
         elif was_locked:                   # back to a new run: the preset's values again
             self._on_preset_inputs_changed()
-        for w in (self.arch, self.res, self.preset):
+        for w in (self.arch, self.res):
             w.setEnabled(not self._locked)
+        self._form.setRowVisible(self.preset, not self._locked)   # a run has its own values

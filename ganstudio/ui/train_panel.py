@@ -174,8 +174,14 @@ class TrainPanel(QWidget):
         run = self._run if on else None
         self._resumed = run.config if run else None
         self.options.set_resumed(self._resumed)
-        self.dataset_box.setEnabled(run is None)
-        if run is not None:
+        self.dataset_box.set_editable(run is None and not self.is_training())
+        if run is None:
+            self.controls.show_position(0.0, self.options.kimg.value())
+        else:
+            kimg = run.stats[-1]["kimg"] if run.stats else 0.0
+            self.controls.show_position(kimg, run.config.kimg)
+            self.controls.show_message(f"Resume run continues from {kimg:.2f} kimg with the same "
+                                       "data, networks, optimizer state and random streams")
             self.dataset_box.edit.setText(run.config.data)
             self._rescan()
             self.plots.set_arch(run.config.arch)
@@ -192,8 +198,9 @@ class TrainPanel(QWidget):
 
     def _on_controller_stateChanged(self, state: str) -> None:
         busy = state != "idle"
-        for box in (self.dataset_box, self.options, self.run_box):
-            box.setEnabled(not busy and (box is not self.dataset_box or self._resumed is None))
+        self.dataset_box.set_editable(not busy and self._resumed is None)
+        self.options.setEnabled(not busy)
+        self.run_box.setEnabled(not busy)
         if state == "idle":
             self._on_run_folder_changed(self.run_box.path())
             self.titleChanged.emit("Train")

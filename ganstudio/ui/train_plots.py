@@ -13,7 +13,9 @@ from PyQt6.QtWidgets import QVBoxLayout, QWidget
 BACKGROUND, AXIS, TEXT = "#17191c", "#5d646e", "#8d96a3"
 # plot title, [(stats key, legend name, colour)]
 PLOTS = {
-    "loss": ("Loss", [("loss_G", "G", "#4a8fe0"), ("loss_D", "D", "#e08a3a")]),
+    "loss": ("Loss  <span style='color:#4a8fe0'>━ G</span>  "
+             "<span style='color:#e08a3a'>━ D</span>",
+             [("loss_G", "G", "#4a8fe0"), ("loss_D", "D", "#e08a3a")]),
     "reg": ("R1 penalty", [("r1_penalty", "R1", "#7cc46a"), ("gp", "GP", "#7cc46a"),
                            ("ortho", "ortho", "#7cc46a")]),
     "pl": ("Path length", [("pl_penalty", "penalty", "#c07ee0")]),
@@ -38,8 +40,6 @@ class TrainPlots(QWidget):
         for i, (name, (title, series)) in enumerate(PLOTS.items()):
             plot = self.view.addPlot(row=i // 2, col=i % 2)
             self._style(plot, title)
-            if len(series) > 1 and name == "loss":
-                plot.addLegend(offset=(-8, 6), labelTextColor=TEXT, brush=pg.mkBrush(23, 25, 28, 200))
             for key, label, colour in series:
                 self.curves[key] = plot.plot([], [], name=label, antialias=True,
                                              pen=pg.mkPen(colour, width=1.6))
