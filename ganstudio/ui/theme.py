@@ -72,6 +72,7 @@ QProgressBar::chunk {{ background: #3a5f8f; border-radius: 2px; }}
 #valueLabel[error="true"] {{ color: #e3735e; }}
 #trainThumb {{ background: #141518; }}
 #trainNote {{ color: #8d96a3; }}
+QCheckBox::indicator:checked:disabled {{ background: #34465e; border-color: #34465e; }}
 """
 
 
