@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QCoreApplication, QObject, pyqtSignal
 from superqt.utils import qthrottled
 
 THUMBNAILS = 8
@@ -83,6 +83,9 @@ class TrainController(QObject):
         self._pending_start = None         # config waiting for its dataset summary
         self._explore_pending = False
         self._scanned.connect(self._on_scan_done)
+        app = QCoreApplication.instance()
+        if app is not None:                # quitting without closing the window: still save
+            app.aboutToQuit.connect(self.shutdown)
         self._emit_progress = qthrottled(self._publish_progress, timeout=100, leading=True,
                                          parent=self)
 

@@ -56,7 +56,7 @@ class TrainOptionsBox(QWidget):
         self.advanced = QCollapsible("Advanced", expandedIcon="▾", collapsedIcon="▸")
         self.advanced.setDuration(0)
         body = QWidget()
-        adv = QFormLayout(body)
+        adv = self._adv = QFormLayout(body)
         adv.setContentsMargins(8, 0, 0, 0)
         self.fields = {}
         for f in FIELDS:
@@ -100,9 +100,8 @@ class TrainOptionsBox(QWidget):
             box = self.fields[f.key]
             with signals_blocked(box):
                 box.setValue(int(f.get(config)) if f.decimals == 0 else f.get(config))
-            used = arch in f.archs
-            box.setEnabled(used and not self._locked)
-            box.setToolTip(f.tip if used else f"{f.tip} — not used by {ARCH_LABELS[arch]}")
+            box.setEnabled(not self._locked)
+            self._adv.setRowVisible(box, arch in f.archs)      # only what this arch uses
         with signals_blocked(self.kimg):
             self.kimg.setValue(config.kimg)
 

@@ -79,7 +79,7 @@ class TrainPreview(QWidget):
         self.title = QLabel("PREVIEW")
         self.title.setObjectName("sectionTitle")
         self.grid = PixelGrid()
-        self.caption = QLabel("—")
+        self.caption = QLabel("")
         self.caption.setObjectName("valueLabel")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.title)
@@ -105,4 +105,4 @@ class TrainPreview(QWidget):
     def clear(self) -> None:
         self.grid.image, self.grid._qimage = None, None
         self.grid.update()
-        self.caption.setText("—")
+        self.caption.setText("")
