@@ -1,4 +1,5 @@
 """The Train tab against the real trainer and render engine, with tiny networks at 16²."""
+import json
 import threading
 
 import numpy as np
@@ -83,9 +84,12 @@ def test_train_from_the_panel_then_explore_the_snapshot(qtbot, make_window, tmp_
     assert panel.dataset_box.thumbnail_count() == 8
     c = panel.controller
     progress, previews, stats = record(c.progressChanged), record(c.previewReady), record(c.statsReady)
+    panel.options.fields["g_lr"].setValue(0.0015)                  # an Advanced value
     start(qtbot, panel)
     qtbot.waitUntil(lambda: len(progress) >= 2 and bool(previews and stats), timeout=WAIT_MS)
     assert c.state == "running" and win.tabs.tabText(1).startswith("Train · ")
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["g_lr"] == 0.0015 and saved["res"] == 16 and saved["data"] == DATA
     assert progress[-1]["kimg"] > progress[0]["kimg"] and progress[0]["resolution"] == 16
     assert panel.controls.bar.text().startswith(f"{progress[-1]['kimg']:.2f} / 1000 kimg")
     assert "ETA" in panel.controls.detail.text()
@@ -315,3 +319,18 @@ def test_explorer_stays_responsive_while_training(qtbot, make_window, tmp_path):
     assert p95 < 50, f"timer lateness p95 {p95:.1f} ms"
     c.stop()
     qtbot.waitUntil(lambda: c.state == "idle", timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize("arch", ["pggan", "stylegan", "stylegan2", "biggan"])
+def test_every_preset_makes_a_valid_config(arch):
+    from ganstudio.ui.train_recipe import PRESETS, RESOLUTIONS, build_config, preset_config
+    for name in PRESETS:
+        for res in RESOLUTIONS[2:]:
+            base = preset_config(arch, res, name)
+            assert base.arch == arch and base.res == res
+    cfg = build_config(arch=arch, res=64, preset_name="CPU · small networks", kimg=5.0,
+                       advanced={"batch": 8}, data=" synthetic:faces ", out="runs/x")
+    assert cfg.batch == 8 and cfg.batch_per_res == {} and cfg.data == "synthetic:faces"
+    with pytest.raises(ValueError, match="dataset"):
+        build_config(arch=arch, res=64, preset_name="CPU · small networks", kimg=5.0,
+                     advanced={}, data="  ", out="runs/x")
