@@ -31,21 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_image(path: str, resolution: int) -> np.ndarray:
-    """uint8 [res, res, 3]: centre square crop, Lanczos resize."""
-    from PIL import Image, UnidentifiedImageError
+    """uint8 [res, res, 3]: centre square crop, Lanczos resize (the explorer's loader)."""
+    from ganstudio.render.tools import load_square_image
     try:
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
-    except (UnidentifiedImageError, OSError) as e:
-        raise CommandError(f"{path}: not a readable image ({e})") from None
-    w, h = im.size
-    s = min(w, h)
-    im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
-    if s != resolution:
-        im = im.resize((resolution, resolution), Image.Resampling.LANCZOS)
-    return np.asarray(im, dtype=np.uint8)
+        return load_square_image(path, resolution)
+    except ValueError as e:
+        raise CommandError(str(e)) from None
 
 
 def run(args: argparse.Namespace) -> int:
