@@ -266,3 +266,16 @@ def save_rosinality(path: Path, G: StyleGAN2Generator, *, training: bool = False
     else:
         obj = {"g_ema": g_ema, "latent_avg": latent_avg}
     torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+
+
+def tiny_generator(res=16, seed=0, **kw) -> StyleGAN2Generator:
+    torch.manual_seed(seed)
+    cfg = StyleGAN2Config(img_resolution=res, z_dim=16, w_dim=16, channel_base=8 * res,
+                          channel_max=8, mapping_layers=2, **kw)
+    G = StyleGAN2Generator(cfg).eval().requires_grad_(False)
+    with torch.no_grad():
+        for name, p in G.named_parameters():
+            if name.endswith(("noise_strength", "bias")):
+                p.normal_()
+        G.mapping.w_avg.normal_()
+    return G
