@@ -3,9 +3,10 @@ import json
 import threading
 
 import numpy as np
+from event_loop import timer_lateness_ms
 import pytest
 import torch
-from PyQt6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
+from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtWidgets import QMessageBox
 
 from ganstudio.core.checkpoint import load_native_generator, read_checkpoint
@@ -297,21 +298,7 @@ def test_explorer_stays_responsive_while_training(qtbot, make_window, tmp_path):
     ex.frameReady.connect(lambda _: ex.edit(ex.state.replace(seed_a=ex.state.seed_a + 1)))
     ex.edit(ex.state.replace(seed_a=1))
     renders, steps = win.engine.render_count, len(progress)
-    clock, lateness, last = QElapsedTimer(), [], [None]
-    clock.start()
-
-    def tick():
-        now = clock.elapsed()
-        if last[0] is not None:
-            lateness.append(now - last[0] - 10)
-        last[0] = now
-
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.timeout.connect(tick)
-    timer.start(10)
-    qtbot.waitUntil(lambda: clock.elapsed() > 1500, timeout=WAIT_MS)
-    timer.stop()
+    lateness = timer_lateness_ms(qtbot, 1500, WAIT_MS)
     assert win.engine.render_count - renders >= 2 and len(progress) - steps >= 2   # both busy
     p95 = float(np.percentile(lateness, 95))
     print(f"event-loop lateness while training and rendering: p95 {p95:.1f} ms, "

@@ -2,9 +2,10 @@
 import threading
 
 import numpy as np
+from event_loop import timer_lateness_ms
 import pytest
 import torch
-from PyQt6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
+from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtWidgets import QMessageBox
 
 from ganstudio.core.checkpoint import load_native_generator, save_generator
@@ -253,21 +254,7 @@ def test_gui_stays_responsive_while_rendering_a_large_model(qtbot, tmp_path):
     ex.frameReady.connect(lambda _: ex.edit(ex.state.replace(seed_a=ex.state.seed_a + 1)))
     ex.edit(ex.state.replace(seed_a=1))
     renders_before = win.engine.render_count
-    clock, lateness, last = QElapsedTimer(), [], [None]
-    clock.start()
-
-    def tick():
-        now = clock.elapsed()
-        if last[0] is not None:
-            lateness.append(now - last[0] - 10)
-        last[0] = now
-
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.timeout.connect(tick)
-    timer.start(10)
-    qtbot.waitUntil(lambda: clock.elapsed() > 1000, timeout=WAIT_MS)
-    timer.stop()
+    lateness = timer_lateness_ms(qtbot, 1000, WAIT_MS)
     assert win.engine.render_count - renders_before >= 2          # it really was rendering
     p95 = float(np.percentile(lateness, 95))
     assert p95 < 50, f"timer lateness p95 {p95:.1f} ms"

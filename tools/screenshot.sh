@@ -20,15 +20,4 @@ trap 'rm -f "$raw"' EXIT
 GANSTUDIO_THREADS=${GANSTUDIO_THREADS:-1} "$shoot" --wait "${WAIT:-15}" --size 1480x900 --out "$raw" \
   -- "$python" -m ganstudio "${args[@]}"
 mkdir -p "$(dirname "$out")"
-"$python" - "$raw" "$out" <<'PY'
-import sys
-from PIL import Image
-src, dst = sys.argv[1:]
-import os
-img = Image.open(src).convert("RGB")
-img.save(dst, optimize=True)
-if os.path.getsize(dst) > 280_000:           # too big for the README: a 256-colour palette
-    img.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
-        dst, optimize=True)
-print(f"{dst}: {img.width}x{img.height}, {os.path.getsize(dst) // 1000} KB")
-PY
+"$python" tools/shrink_png.py "$raw" "$out"

@@ -23,16 +23,4 @@ GANSTUDIO_THREADS=${GANSTUDIO_THREADS:-1} "$shoot" --wait "${WAIT:-15}" --size 1
   --out "$raw" --xdo "mousemove 398 66; click 1; sleep ${TRAIN_S:-45}" \
   -- "$python" -m ganstudio --train "$copy"
 mkdir -p "$(dirname "$out")"
-"$python" - "$raw" "$out" <<'PY'
-import os
-import sys
-
-from PIL import Image
-src, dst = sys.argv[1:]
-img = Image.open(src).convert("RGB")
-img.save(dst, optimize=True)
-if os.path.getsize(dst) > 280_000:           # too big for the README: a 256-colour palette
-    img.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
-        dst, optimize=True)
-print(f"{dst}: {img.width}x{img.height}, {os.path.getsize(dst) // 1000} KB")
-PY
+"$python" tools/shrink_png.py "$raw" "$out"
