@@ -15,6 +15,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .interface import GeneratorBase
 from .layers import upfirdn2d
 
 
@@ -74,6 +75,21 @@ class GrowthMixin:
             raise ValueError(f"stored growth state ({res}, {alpha}) does not fit a "
                              f"{self._target_resolution}² model")
         self._cur_res, self._alpha = int(res), alpha
+
+
+class GrowingGenerator(GeneratorBase):
+    """A generator whose `synthesis` grows (GrowthMixin): growth state is delegated to it."""
+
+    @property
+    def current_resolution(self) -> int:
+        return self.synthesis.current_resolution
+
+    @property
+    def alpha(self) -> float:
+        return self.synthesis.alpha
+
+    def set_growth(self, resolution: int, alpha: float = 1.0) -> None:
+        self.synthesis.set_growth(resolution, alpha)
 
 
 def upsample_nearest(x: torch.Tensor) -> torch.Tensor:

@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .growth import GrowthMixin, check_resolution, render_progressive, upsample_nearest
-from .interface import GeneratorBase, LayerInfo, check_noise_scale
+from .growth import (GrowingGenerator, GrowthMixin, check_resolution, render_progressive,
+                     upsample_nearest)
+from .interface import LayerInfo, check_noise_scale
 from .layers import NOISE_MODES, Conv2dLayer, FullyConnectedLayer, bias_act, normalize_2nd_moment
 from .mapping import truncate
 
@@ -117,7 +118,7 @@ class PGGANSynthesisNetwork(GrowthMixin, nn.Module):
                                   start_block, x, on_block)
 
 
-class PGGANGenerator(GeneratorBase):
+class PGGANGenerator(GrowingGenerator):
     arch = "pggan"
 
     def __init__(self, config: PGGANConfig):
@@ -134,17 +135,6 @@ class PGGANGenerator(GeneratorBase):
     @property
     def has_w_space(self) -> bool:
         return False
-
-    @property
-    def current_resolution(self) -> int:
-        return self.synthesis.current_resolution
-
-    @property
-    def alpha(self) -> float:
-        return self.synthesis.alpha
-
-    def set_growth(self, resolution: int, alpha: float = 1.0) -> None:
-        self.synthesis.set_growth(resolution, alpha)
 
     def layer_table(self) -> list[LayerInfo]:
         return [LayerInfo(0, 4, "z", "coarse", False)]

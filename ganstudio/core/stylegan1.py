@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .growth import GrowthMixin, blur, check_resolution, render_progressive, upsample_nearest
-from .interface import GeneratorBase, check_noise_scale, style_layer_table
+from .growth import (GrowingGenerator, GrowthMixin, blur, check_resolution, render_progressive,
+                     upsample_nearest)
+from .interface import check_noise_scale, style_layer_table
 from .layers import (NOISE_MODES, Conv2dLayer, FullyConnectedLayer, adaptive_instance_norm,
                      bias_act, make_noise, setup_filter)
 from .mapping import MappingNetwork
@@ -143,7 +144,7 @@ class StyleSynthesisNetwork(GrowthMixin, nn.Module):
                                   start_block, x, on_block)
 
 
-class StyleGANGenerator(GeneratorBase):
+class StyleGANGenerator(GrowingGenerator):
     arch = "stylegan"
 
     def __init__(self, config: StyleGANConfig):
@@ -158,17 +159,6 @@ class StyleGANGenerator(GeneratorBase):
         self.mapping = MappingNetwork(config.z_dim, config.c_dim, config.w_dim, self.num_ws,
                                       num_layers=config.mapping_layers,
                                       lr_multiplier=config.mapping_lr_multiplier)
-
-    @property
-    def current_resolution(self) -> int:
-        return self.synthesis.current_resolution
-
-    @property
-    def alpha(self) -> float:
-        return self.synthesis.alpha
-
-    def set_growth(self, resolution: int, alpha: float = 1.0) -> None:
-        self.synthesis.set_growth(resolution, alpha)
 
     def layer_table(self):
         roles = [f"b{2 ** (2 + i // 2)}.conv{i % 2}" for i in range(self.num_ws)]
