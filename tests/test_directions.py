@@ -9,6 +9,8 @@ from ganstudio.core.checkpoint import save_generator
 from ganstudio.core.directions import (Direction, DirectionError, direction_score,
                                        labelled_direction, load_direction, pca_directions,
                                        sample_w, save_direction, sefa_directions, style_affines)
+from ganstudio.core.pggan import PGGANConfig, PGGANGenerator
+from ganstudio.core.stylegan1 import StyleGANConfig, StyleGANGenerator
 from tiny_models import tiny_stylegan2
 
 
@@ -74,7 +76,38 @@ def test_sefa_unit_sorted_reproducible_and_layer_range(G):
         sefa_directions(G, layers=(3, 99))
 
 
-def test_sefa_directions_change_the_image_more_than_random_ones():
+def tiny_stylegan1(seed=0):
+    torch.manual_seed(seed)
+    cfg = StyleGANConfig(img_resolution=16, z_dim=32, w_dim=32, channel_base=256, channel_max=16,
+                         mapping_layers=2)
+    return StyleGANGenerator(cfg).eval().requires_grad_(False)
+
+
+def test_style_affines_of_stylegan_v1_are_its_adain_affines():
+    """StyleGAN v1: one affine per AdaIN layer, both halves (ys, yb), no toRGB style."""
+    G = tiny_stylegan1()
+    found = style_affines(G)
+    assert [i for i, _, _ in found] == list(range(G.num_ws))
+    assert [n for _, n, _ in found][:3] == ["b4.conv0", "b4.conv1", "b8.conv0"]
+    w = torch.randn(3, G.w_dim)
+    for i, name, eff in found:
+        block, conv = name.split(".")
+        layer = getattr(getattr(G.synthesis, block), conv)
+        assert eff.shape == (2 * layer.bias.numel(), G.w_dim)
+        assert torch.allclose(w @ eff.T + layer.affine.bias * layer.affine.bias_gain,
+                              layer.affine(w), atol=1e-5)
+    d = sefa_directions(G, k=4, layers=(2, 5))
+    assert _orthonormal(d.vectors) and d.info["style_layers"][0] == "b8.conv0"
+
+
+def test_sefa_on_pggan_says_there_is_no_w_space():
+    G = PGGANGenerator(PGGANConfig(img_resolution=16, z_dim=16, channel_base=64, channel_max=16))
+    with pytest.raises(DirectionError, match="no W space"):
+        sefa_directions(G)
+
+
+@pytest.mark.parametrize("family", ["stylegan2", "stylegan"])
+def test_sefa_directions_change_the_image_more_than_random_ones(family):
     """The point of SeFa: its top directions move the styles (hence the image) most.
 
     At random init AᵀA is not isotropic (a Gaussian A has spread singular values), so the effect
@@ -83,7 +116,7 @@ def test_sefa_directions_change_the_image_more_than_random_ones():
     """
     top, bottom, rand = [], [], []
     for seed in (0, 1):
-        G = tiny(seed=seed)
+        G = tiny(seed=seed) if family == "stylegan2" else tiny_stylegan1(seed=seed)
         d = sefa_directions(G, k=G.w_dim)
         g = torch.Generator().manual_seed(10 + seed)
         ws = G.mapping(torch.randn(8, G.z_dim, generator=g))

@@ -221,6 +221,8 @@ def style_affines(G: GeneratorBase) -> list[tuple[int, str, torch.Tensor]]:
     which layers dominate AᵀA, so it must be the scale the network really uses.
     A generator family can provide its own `style_affines()` method with the same contract.
     """
+    if not G.has_w_space:
+        raise DirectionError(f"{G.arch!r} has no W space and no style affines: SeFa needs them")
     if hasattr(G, "style_affines"):
         return list(G.style_affines())
     synthesis = getattr(G, "synthesis", None)

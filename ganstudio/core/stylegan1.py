@@ -163,3 +163,18 @@ class StyleGANGenerator(GrowingGenerator):
     def layer_table(self):
         roles = [f"b{2 ** (2 + i // 2)}.conv{i % 2}" for i in range(self.num_ws)]
         return style_layer_table(self.num_ws, roles, [True] * self.num_ws)
+
+    def style_affines(self) -> list[tuple[int, str, torch.Tensor]]:
+        """(w index, name, effective weight `[2C, w_dim]`) per AdaIN layer, for SeFa.
+
+        Both halves of each affine count: after instance norm the features have unit variance,
+        so a unit change in the scale ys moves the output as much as a unit change in the bias yb.
+        There is no style on toRGB in StyleGAN v1.
+        """
+        out = []
+        for k, block in enumerate(self.synthesis.blocks()):
+            for j, layer in enumerate((block.conv0, block.conv1)):
+                aff = layer.affine
+                out.append((2 * k + j, f"b{block.resolution}.conv{j}",
+                            aff.weight.detach() * aff.weight_gain))
+        return out
