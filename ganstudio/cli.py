@@ -12,10 +12,11 @@ SUBCOMMANDS = {
     "convert": "convert any supported checkpoint to GANStudio's .safetensors",
     "generate": "render images for seeds, like NVIDIA's generate.py",
     "bench": "measure rendering or training speed on this machine",
-    "directions": "compute semantic directions (PCA, SeFa)",
+    "directions": "compute semantic directions (PCA, SeFa, face factors)",
     "project": "project an image into W or W+",
     "video": "render an interpolation or direction-walk video (MP4, GIF)",
     "smoothness": "perceptual-path-length-style smoothness, W versus Z",
+    "figures": "the papers' figures for a model: samples, style mixing, per-group edits",
 }
 
 

@@ -5,6 +5,7 @@ import torch
 from render_models import save_tiny, tiny_stylegan2
 
 from ganstudio.core.latents import style_mix, z_from_seed
+from ganstudio.render import models
 from ganstudio.render.models import ModelLoadError, build_builtin_default
 from ganstudio.render.recipe import SIGMA_SAMPLES, SIGMA_SEED
 from ganstudio.render.renderer import Renderer, to_uint8_image
@@ -195,12 +196,17 @@ def test_builtin_default_is_deterministic_and_leaves_global_rng_alone():
     assert float(a.mapping.w_avg.abs().sum()) > 0
 
 
-def test_builtin_default_loads_and_renders():
+def test_builtin_default_is_the_shipped_demo_and_falls_back_without_it(monkeypatch):
     r = Renderer("cpu", threads=1)
     info = r.load("builtin:default")
-    assert info.source_format == "builtin" and info.model_id == "builtin:default"
+    assert info.source_format == "ganstudio" and info.path == str(models.default_model_file())
     res = r.render(RenderRequest(size=64))
     assert res.error is None and res.image.shape == (64, 64, 3) and res.image.std() > 0
+    # a checkout without resources/ (or a broken install) still opens something
+    monkeypatch.setattr(models, "default_model_file", lambda: None)
+    info = Renderer("cpu", threads=1).load("builtin:default")
+    assert info.source_format == "builtin" and info.model_id == "builtin:default"
+    assert info.img_resolution == 256
 
 
 def test_other_formats_go_through_core_importers(tmp_path, monkeypatch):

@@ -198,6 +198,32 @@ def test_direction_file_and_its_layer_range(qtbot, win, model, tmp_path, monkeyp
     assert all(r.slider.isEnabled() for r in rows.rows)
 
 
+def test_directions_shipped_beside_a_model_are_offered_when_it_opens(qtbot, tmp_path):
+    """NAME.directions.npz beside NAME.safetensors (how the demo model ships its face factors)
+    becomes the picker's set on opening, and the rows move along its first direction."""
+    save_generator(tmp_path / "faces.safetensors", tiny_stylegan2(res=16, dim=32))
+    rng = np.random.default_rng(1)
+    weight = rng.standard_normal((2, 32))
+    save_direction(tmp_path / "faces.directions.npz", Direction(
+        name="face factors", method="labelled",
+        vectors=weight / np.linalg.norm(weight, axis=1, keepdims=True), layers=(0, -1),
+        values=[0.9, 0.8], values_label="fit", component_names=("smile", "glasses"),
+        arrays={"weight": weight, "bias": np.zeros(2)}))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(RenderEngine(device="cpu", synchronous=True, threads=1), settings=settings)
+    qtbot.addWidget(w)
+    w.open_path(str(tmp_path / "faces.safetensors"))
+    start = wait_frame(qtbot, w)
+    spec = w.explorer.state.direction
+    assert spec.source == "labelled" and spec.path == str(tmp_path / "faces.directions.npz")
+    qtbot.waitUntil(lambda: len(w.direction_panel.list.entries) == 2, timeout=WAIT_MS)
+    assert [e.name.text() for e in w.direction_panel.list.entries] == ["smile", "glasses"]
+    row = w.rows_panel.rows[0]
+    row.slider.setValue(row.slider.value() + 200)
+    assert not np.array_equal(wait_frame(qtbot, w), start)
+    w.close()
+
+
 def test_projection_from_the_ui_sets_latent_a(qtbot, win, tmp_path):
     ex = win.explorer
     target = win.engine.render_now(RenderRequest(model_id=ex.model.model_id,

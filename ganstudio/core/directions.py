@@ -331,8 +331,13 @@ def labelled_direction(ws, labels, name: str, *, layers: tuple[int, int] | None 
 
 
 def direction_score(d: Direction, ws) -> np.ndarray:
-    """The labelled direction's classifier/regressor score (logit or value) of w `[N, w_dim]`."""
+    """The labelled direction's classifier/regressor score (logit or value) of w `[N, w_dim]`:
+    `[N]` for one direction, `[N, k]` for a stacked set (`factor_directions`)."""
     if "weight" not in d.arrays:
         raise DirectionError(f"direction {d.name!r} carries no classifier")
     w = np.asarray(ws, dtype=np.float64)
-    return w @ np.asarray(d.arrays["weight"], dtype=np.float64) + float(d.arrays["bias"][0])
+    weight = np.asarray(d.arrays["weight"], dtype=np.float64)
+    bias = np.asarray(d.arrays["bias"], dtype=np.float64)
+    if weight.ndim == 1:
+        return w @ weight + float(bias[0])
+    return w @ weight.T + bias

@@ -55,6 +55,25 @@ def default_model_file() -> Path | None:
     return None
 
 
+def default_face_reader_file() -> str:
+    """The face-factor reader that ships in resources/ ("" when absent)."""
+    for d in RESOURCE_DIRS:
+        p = d / "face_reader.safetensors"
+        if p.is_file():
+            return str(p)
+    return ""
+
+
+def companion_directions(model_path: str | Path) -> str:
+    """`NAME.directions.npz` beside model file `NAME.EXT`, if there is one ("" otherwise): the
+    directions that ship with a model (the demo model's face factors), offered when it opens."""
+    if not model_path or str(model_path).startswith("builtin:"):
+        return ""
+    p = Path(model_path)
+    f = p.with_name(p.name.split(".")[0] + ".directions.npz")
+    return str(f) if f.is_file() else ""
+
+
 def builtin_default_config() -> StyleGAN2Config:
     """256², light channels (≈1.9 GFLOP a frame): live on a laptop CPU."""
     return StyleGAN2Config(img_resolution=256, z_dim=512, w_dim=512, channel_base=4096,

@@ -10,7 +10,10 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from ganstudio.render.models import companion_directions
+
 from .direction_library import DirectionLibrary
+from .directions import DirectionSpec
 from .documents import read_document, write_png, write_session
 from .history import History
 from .state import ExplorerState
@@ -160,6 +163,10 @@ class Explorer(QObject):
 
     def _on_engine_modelLoaded(self, info) -> None:
         state = self._pending_state if self._pending_state is not None else self.state
+        companion = companion_directions(info.path)
+        if self._pending_state is None and companion and state.direction.source == "random":
+            state = state.replace(direction=DirectionSpec(source="labelled", path=companion),
+                                  direction_index=0)
         self._loading, self._pending_state = None, None
         self.model, self._last_request = info, None
         self.directions.set_model(info)

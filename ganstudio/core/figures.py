@@ -1,0 +1,101 @@
+"""The StyleGAN papers' figures as uint8 image grids: a sample grid, the style-mixing grid and a
+per-group edit strip. Values in, arrays out; `ganstudio figures` writes them as PNGs.
+
+Style mixing (StyleGAN, figure 3): the top row holds destination images A_j, the left column
+source images B_i; cell (i, j) is A_j with B_i's w on the W indices of row i's group (coarse,
+middle or fine, from the generator's layer table). The edit strip: one row per group, the same
+latent moved along that group's own top SeFa direction (what those layers react to most).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .directions import sefa_directions
+from .interface import GeneratorBase
+from .latents import z_from_seed
+
+GROUPS = ("coarse", "middle", "fine")
+
+
+def to_uint8(img: torch.Tensor) -> np.ndarray:
+    """[N, 3, H, W] in [-1, 1] → [N, H, W, 3] uint8 (the official conversion)."""
+    return (img.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def tile(images: np.ndarray, rows: int, cols: int, pad: int = 0, fill: int = 255) -> np.ndarray:
+    """[rows·cols, H, W, 3] → one [rows·H + pad·(rows-1), …] image, row-major."""
+    n, h, w, c = images.shape
+    assert n == rows * cols, (n, rows, cols)
+    out = np.full((rows * h + pad * (rows - 1), cols * w + pad * (cols - 1), c), fill, np.uint8)
+    for k in range(n):
+        r, q = divmod(k, cols)
+        out[r * (h + pad): r * (h + pad) + h, q * (w + pad): q * (w + pad) + w] = images[k]
+    return out
+
+
+@torch.no_grad()
+def ws_for_seeds(G: GeneratorBase, seeds, truncation_psi: float = 1.0) -> torch.Tensor:
+    device = next(G.parameters()).device
+    z = torch.cat([z_from_seed(int(s), G.z_dim) for s in seeds]).to(device)    # as the explorer
+    return G.mapping(z, None, truncation_psi=truncation_psi)          # [N, num_ws, w_dim]
+
+
+@torch.no_grad()
+def render(G: GeneratorBase, ws: torch.Tensor, batch: int = 32) -> np.ndarray:
+    return np.concatenate([to_uint8(G.synthesis(ws[i:i + batch], noise_mode="const"))
+                           for i in range(0, len(ws), batch)])
+
+
+def group_indices(G: GeneratorBase) -> dict[str, list[int]]:
+    """W indices per resolution group (a group the model lacks is left out)."""
+    out: dict[str, list[int]] = {}
+    for layer in G.layer_table():
+        out.setdefault(layer.group, []).append(layer.index)
+    return {g: out[g] for g in GROUPS if g in out}
+
+
+def sample_grid(G: GeneratorBase, seeds, cols: int, truncation_psi: float = 1.0,
+                pad: int = 2) -> np.ndarray:
+    seeds = list(seeds)
+    rows = -(-len(seeds) // cols)
+    seeds += seeds[-1:] * (rows * cols - len(seeds))
+    return tile(render(G, ws_for_seeds(G, seeds, truncation_psi)), rows, cols, pad)
+
+
+def mixed_ws(ws_a: torch.Tensor, ws_b: torch.Tensor, indices) -> torch.Tensor:
+    """ws_a with ws_b on the given W indices."""
+    out = ws_a.clone()
+    out[:, list(indices)] = ws_b[:, list(indices)]
+    return out
+
+
+def style_mixing_grid(G: GeneratorBase, dest_seeds, source_seeds, row_groups,
+                      truncation_psi: float = 1.0, pad: int = 2) -> np.ndarray:
+    """(1 + rows) × (1 + cols) tiles: blank corner, A along the top, B down the left."""
+    groups = group_indices(G)
+    a = ws_for_seeds(G, dest_seeds, truncation_psi)
+    b = ws_for_seeds(G, source_seeds, truncation_psi)
+    if len(row_groups) != len(b):
+        raise ValueError(f"{len(b)} source seeds but {len(row_groups)} row groups")
+    img_a, img_b = render(G, a), render(G, b)
+    tiles = [np.full_like(img_a[0], 255)] + list(img_a)
+    for i, group in enumerate(row_groups):
+        mixed = mixed_ws(a, b[i:i + 1].expand_as(a), groups[group])
+        tiles += [img_b[i]] + list(render(G, mixed))
+    return tile(np.stack(tiles), len(b) + 1, len(a) + 1, pad)
+
+
+def group_edit_strip(G: GeneratorBase, seed: int, amounts=(-6, -3, 0, 3, 6),
+                     truncation_psi: float = 1.0, pad: int = 2) -> tuple[np.ndarray, list[str]]:
+    """One row per group: the seed's image moved by each amount (in w units) along the top SeFa
+    direction of that group's W indices, applied on those indices only. Returns the strip and
+    the row labels."""
+    ws = ws_for_seeds(G, [seed], truncation_psi)                      # [1, num_ws, w_dim]
+    rows, labels = [], []
+    for group, idx in group_indices(G).items():
+        d = sefa_directions(G, k=1, layers=(idx[0], idx[-1]))
+        v = torch.as_tensor(d.offset(0, 1.0, G.num_ws), device=ws.device)
+        rows.append(render(G, torch.cat([ws + a * v for a in amounts])))
+        labels.append(f"{group} (w{idx[0]}–w{idx[-1]})")
+    return tile(np.concatenate(rows), len(rows), len(amounts), pad), labels

@@ -1,0 +1,68 @@
+"""The papers' figures: tiles land where the layout says, style mixing copies exactly the W
+indices of its group, and the edit strip's centre column is the unedited image."""
+import numpy as np
+import torch
+from PIL import Image
+
+from ganstudio.cli import main as cli_main
+from ganstudio.core.checkpoint import save_generator
+from ganstudio.core.figures import (group_edit_strip, group_indices, mixed_ws, render,
+                                    sample_grid, style_mixing_grid, tile, ws_for_seeds)
+from tiny_models import tiny_stylegan2
+
+R = 16
+
+
+def cell(grid, r, c, pad=2):
+    return grid[r * (R + pad): r * (R + pad) + R, c * (R + pad): c * (R + pad) + R]
+
+
+def test_tile_places_images_row_major_with_padding():
+    imgs = np.arange(6, dtype=np.uint8).reshape(6, 1, 1, 1).repeat(3, axis=3).repeat(2, 1).repeat(2, 2)
+    out = tile(imgs, 2, 3, pad=1, fill=255)
+    assert out.shape == (5, 8, 3) and out[3, 0, 0] == 3 and out[0, 6, 0] == 2 and out[2, 0, 0] == 255
+
+
+def test_sample_grid_tiles_are_the_seed_renders():
+    G = tiny_stylegan2(res=R)
+    grid = sample_grid(G, range(5, 11), cols=3)
+    assert grid.shape == (2 * R + 2, 3 * R + 4, 3)
+    assert np.array_equal(cell(grid, 1, 2), render(G, ws_for_seeds(G, [10]))[0])
+
+
+def test_style_mixing_copies_exactly_the_group_layers():
+    G = tiny_stylegan2(res=R)                     # 6 W inputs: coarse w0–w3, middle w4–w5
+    groups = group_indices(G)
+    assert groups == {"coarse": [0, 1, 2, 3], "middle": [4, 5]}
+    grid = style_mixing_grid(G, [1, 2, 3], [7, 8], ["coarse", "middle"])
+    a, b = ws_for_seeds(G, [1, 2, 3]), ws_for_seeds(G, [7, 8])
+    img_a, img_b = render(G, a), render(G, b)
+    assert grid.shape == (3 * R + 4, 4 * R + 6, 3)
+    assert np.all(cell(grid, 0, 0) == 255)
+    assert np.array_equal(cell(grid, 0, 2), img_a[1]) and np.array_equal(cell(grid, 2, 0), img_b[1])
+    want = render(G, mixed_ws(a[2:3], b[1:2], [4, 5]))[0]
+    assert np.array_equal(cell(grid, 2, 3), want)
+    assert not np.array_equal(want, img_a[2]) and not np.array_equal(want, img_b[1])
+    everything = mixed_ws(a[:1], b[:1], range(G.num_ws))
+    assert torch.equal(everything, b[:1])
+
+
+def test_group_edit_strip_moves_each_group_around_the_unedited_centre():
+    G = tiny_stylegan2(res=R)
+    strip, labels = group_edit_strip(G, seed=4, amounts=(-4, 0, 4))
+    base = render(G, ws_for_seeds(G, [4]))[0]
+    assert labels == ["coarse (w0–w3)", "middle (w4–w5)"] and strip.shape == (2 * R + 2, 3 * R + 4, 3)
+    for r in range(2):
+        assert np.array_equal(cell(strip, r, 1), base)
+        assert not np.array_equal(cell(strip, r, 0), base) and not np.array_equal(cell(strip, r, 2), base)
+
+
+def test_figures_command_writes_three_pngs(tmp_path, capsys):
+    save_generator(tmp_path / "m.safetensors", tiny_stylegan2(res=R))
+    assert cli_main(["figures", str(tmp_path / "m.safetensors"), "--out", str(tmp_path / "f"),
+                     "--rows", "2", "--cols", "3", "--scale", "2"]) == 0
+    sizes = {n: Image.open(tmp_path / "f" / n).size for n in ("samples.png", "style_mixing.png",
+                                                               "group_edits.png")}
+    assert sizes["samples.png"] == (2 * (3 * R + 4), 2 * (2 * R + 2))
+    assert sizes["style_mixing.png"] == (2 * (7 * R + 12), 2 * (5 * R + 8))   # 1+6 cols, 1+4 rows
+    assert "coarse, coarse, middle, middle" in capsys.readouterr().out
