@@ -22,6 +22,8 @@ SUBCOMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from ganstudio.core.allocator import keep_freed_memory
+    keep_freed_memory()                 # every subcommand and the app render/train in-process
     if argv and argv[0] in SUBCOMMANDS:
         name = argv[0]
         try:

@@ -129,6 +129,8 @@ class _Progress:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ganstudio.core.allocator import keep_freed_memory
+    keep_freed_memory()
     from . import distributed as dist
     env = dist.env_from_torchrun()
     try:
