@@ -1,6 +1,6 @@
 """The demo model that ships in resources/: it opens as the default, it draws the faces it was
 trained on (as the shipped face reader sees them), and its shipped face-factor directions do
-what their names say on samples they were not fitted on."""
+what their names say on samples they were not fitted on; and W is smoother than Z on it."""
 import numpy as np
 import pytest
 import torch
@@ -8,6 +8,7 @@ import torch
 from ganstudio.core.directions import direction_score, load_direction
 from ganstudio.core.face_reader import load_face_reader
 from ganstudio.core.factor_directions import factor_directions, read_samples
+from ganstudio.core.smoothness import path_length
 from ganstudio.render.models import (BUILTIN_DEFAULT, companion_directions, default_face_reader_file,
                                      default_model_file, load_source)
 
@@ -77,3 +78,13 @@ def test_fitting_factor_directions_from_scratch_on_the_demo(demo, reader):
     assert d.component_names == ("smile", "glasses") and d.info["fit"]["glasses"] == "train_accuracy"
     assert d.values[1] > 0.8 and d.values[0] > 0.3                     # accuracy, R²
     assert np.allclose(np.linalg.norm(d.vectors, axis=1), 1, atol=1e-5)
+
+
+def test_w_is_smoother_than_z_on_the_demo(demo):
+    """The StyleGAN claim on a trained model: short steps along straight W paths change the image
+    less than steps along Z paths (README: about half, with either distance)."""
+    for distance in ("pixel", "random-features"):
+        w = path_length(demo, "w", num_samples=200, distance=distance, seed=3)
+        z = path_length(demo, "z", num_samples=200, distance=distance, seed=3)
+        print(f"{distance}: W {w.mean:.3g}, Z {z.mean:.3g}, ratio {w.mean / z.mean:.2f}")
+        assert w.mean < 0.75 * z.mean and w.median < z.median
