@@ -58,5 +58,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"samples.png: seeds {s}-{s + args.rows * args.cols - 1}, ψ={args.trunc:g}")
     print(f"style_mixing.png: destinations (top) seeds {s + 100}-{s + 105}; sources (left) seeds "
           f"{s + 200}-{s + 199 + len(row_groups)}, rows copying " + ", ".join(row_groups))
-    print(f"group_edits.png: seed {s}, rows " + "; ".join(labels) + ", top SeFa direction of each")
+    print(f"group_edits.png: seed {s}, rows " + "; ".join(labels) + ", top SeFa direction of each, -3σ … +3σ")
     return 0

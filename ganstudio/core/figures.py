@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .directions import sefa_directions
+from .directions import sample_w, sefa_directions
 from .interface import GeneratorBase
 from .latents import z_from_seed
 
@@ -86,16 +86,20 @@ def style_mixing_grid(G: GeneratorBase, dest_seeds, source_seeds, row_groups,
     return tile(np.stack(tiles), len(b) + 1, len(a) + 1, pad)
 
 
-def group_edit_strip(G: GeneratorBase, seed: int, amounts=(-6, -3, 0, 3, 6),
-                     truncation_psi: float = 1.0, pad: int = 2) -> tuple[np.ndarray, list[str]]:
-    """One row per group: the seed's image moved by each amount (in w units) along the top SeFa
-    direction of that group's W indices, applied on those indices only. Returns the strip and
-    the row labels."""
+def group_edit_strip(G: GeneratorBase, seed: int, amounts=(-3, -1.5, 0, 1.5, 3),
+                     truncation_psi: float = 1.0, pad: int = 2,
+                     num_samples: int = 2000) -> tuple[np.ndarray, list[str]]:
+    """One row per group: the seed's image moved along the top SeFa direction of that group's W
+    indices, applied on those indices only. `amounts` are in standard deviations of W along the
+    direction (the explorer's slider unit), estimated from `num_samples` seeded W. Returns the
+    strip and the row labels."""
     ws = ws_for_seeds(G, [seed], truncation_psi)                      # [1, num_ws, w_dim]
+    w = sample_w(G, num_samples, seed=0).to(ws.device)                # [N, w_dim] float64
     rows, labels = [], []
     for group, idx in group_indices(G).items():
         d = sefa_directions(G, k=1, layers=(idx[0], idx[-1]))
-        v = torch.as_tensor(d.offset(0, 1.0, G.num_ws), device=ws.device)
-        rows.append(render(G, torch.cat([ws + a * v for a in amounts])))
+        v = torch.as_tensor(d.offset(0, 1.0, G.num_ws), device=ws.device)      # [num_ws, w_dim]
+        sigma = float((w @ v[idx[0]].to(w.dtype)).std())
+        rows.append(render(G, torch.cat([ws + a * sigma * v for a in amounts])))
         labels.append(f"{group} (w{idx[0]}–w{idx[-1]})")
     return tile(np.concatenate(rows), len(rows), len(amounts), pad), labels
