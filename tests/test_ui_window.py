@@ -284,6 +284,33 @@ def test_integer_zoom_and_fit(qtbot, window):
     assert not window.explorer.history.can_undo()                 # zoom is not an edit
 
 
+def _shown_colours(window) -> int:
+    """How many distinct colours the canvas draws inside the image (4×-enlarged 32² frame)."""
+    window.view.canvas.repaint()
+    grab = window.view.canvas.grab().toImage()
+    w, h = grab.width(), grab.height()
+    inner = [grab.pixelColor(x, y).rgb() for x in range(w // 2 - 40, w // 2 + 40)
+             for y in range(h // 2 - 40, h // 2 + 40)]
+    return len(set(inner))
+
+
+def test_smooth_enlarging_toggles_and_is_remembered(qtbot, window, tmp_path, models):
+    """Enlarged 4×, crisp pixels show only the frame's own colours (each 4×4 block one colour);
+    smooth enlarging interpolates between them. The choice survives a restart."""
+    window.explorer.set_zoom(4)
+    frame_colours = {tuple(c) for c in window.view.image.reshape(-1, 3)}
+    assert window.actions["smooth"].isChecked()                     # the default
+    smooth = _shown_colours(window)
+    window.actions["smooth"].trigger()
+    assert not window.actions["smooth"].isChecked() and not window.view.smooth
+    crisp = _shown_colours(window)
+    assert crisp <= min(len(frame_colours), 20 * 20) < smooth
+    window.settings.sync()
+    again = make_window(qtbot, tmp_path, models["small"])
+    assert not again.actions["smooth"].isChecked() and not again.view.smooth
+    again.close()
+
+
 def test_shortcuts_and_copy(qtbot, window):
     window.activateWindow()
     window.rows_panel.rows[0].slider.setFocus()
@@ -317,3 +344,31 @@ def test_preview_frames_keep_the_zoomed_size(qtbot):
     assert view.canvas.size().width() == 96 and view.image.shape == (8, 8, 3)
     shot = view.canvas.grab().toImage()
     assert shot.pixelColor(90, 90).red() == 200                    # drawn over the full area
+
+
+def _wheel(widget, dy=-120):
+    from PyQt6.QtCore import QPoint, QPointF
+    from PyQt6.QtGui import QWheelEvent
+    from PyQt6.QtWidgets import QApplication
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    ev = QWheelEvent(pos, QPointF(widget.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, dy),
+                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                     Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, ev)
+
+
+def test_wheel_over_an_unfocused_control_scrolls_the_panel_not_the_value(qtbot, window):
+    """Scrolling the sidebar past the noise-mode box leaves it alone and scrolls the sidebar;
+    once the box has the focus the wheel changes it (as it always did)."""
+    window.resize(1000, 420)                       # short enough for the sidebar to scroll
+    qtbot.waitUntil(lambda: window.side_scroll.verticalScrollBar().maximum() > 0)
+    mode, bar = window.noise_panel.mode, window.side_scroll.verticalScrollBar()
+    assert mode.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    before, top = mode.currentIndex(), bar.value()
+    _wheel(mode)
+    assert mode.currentIndex() == before and window.explorer.state.noise_mode == "const"
+    assert bar.value() > top and not window.explorer.history.can_undo()
+    mode.setFocus()
+    qtbot.waitUntil(mode.hasFocus)
+    _wheel(mode)
+    assert mode.currentIndex() != before

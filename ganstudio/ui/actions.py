@@ -29,7 +29,10 @@ ACTIONS = [
     ("actual", "View", "&Actual pixels (1×)", ["Ctrl+1"], "zoom_actual"),
     ("zoom_in", "View", "Zoom &in", ["Ctrl+=", "Ctrl++"], "zoom_in"),
     ("zoom_out", "View", "Zoom &out", ["Ctrl+-"], "zoom_out"),
+    ("smooth", "View", "&Smooth enlarging", ["Ctrl+Shift+0"], "set_smooth_enlarging"),
 ]
+
+CHECKABLE = {"smooth"}
 
 # the toolbar above the image: action name → short label (None: separator)
 TOOLBAR = [("open", "Open"), ("save_image", "Save"), ("copy_image", "Copy"), None,
@@ -52,11 +55,12 @@ def install_actions(window) -> dict[str, QAction]:
         act.setShortcuts([QKeySequence(k) for k in keys])
         plain = text.replace('&', '').rstrip('…')
         act.setToolTip(f"{plain} ({keys[0]})" if keys else plain)
+        act.setCheckable(name in CHECKABLE)
         act.triggered.connect(getattr(window, method))
         menus[menu].addAction(act)
         window.addAction(act)             # shortcuts work wherever the focus is
         actions[name] = act
-        if name in ("video", "project", "copy_image", "prev_seed_b"):
+        if name in ("video", "project", "copy_image", "prev_seed_b", "zoom_out"):
             menus[menu].addSeparator()
     bar = window.addToolBar("Main")
     bar.setObjectName("mainToolbar")

@@ -1,4 +1,5 @@
-"""The central image: fit to the window or integer zoom with crisp pixels; accepts dropped files."""
+"""The central image: fit to the window or integer zoom, enlarged smoothly or with crisp pixels;
+accepts dropped files."""
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,9 @@ class _Canvas(QWidget):
         lw, lh = self._view.logical_size()
         w, h = round(lw * scale), round(lh * scale)
         target = QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
-        # nearest-neighbour when enlarging keeps pixels crisp; smooth when shrinking
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, w < img.width())
+        # shrinking is always smooth; enlarging is bilinear or nearest-neighbour (crisp pixels)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
+                        w < img.width() or self._view.smooth)
         p.drawImage(target, img)
 
 
@@ -47,6 +49,7 @@ class ImageView(QScrollArea):
         self.image: np.ndarray | None = None
         self.placeholder = "Loading model…"
         self.zoom = 0
+        self.smooth = True                    # enlarge bilinearly (False: crisp pixels)
         self._logical = (0, 0)                # (width, height) of a full frame
         self.canvas = _Canvas(self)
         self.canvas.setObjectName("imageCanvas")
@@ -64,6 +67,10 @@ class ImageView(QScrollArea):
         self.qimage = qimage_from_array(image)
         if resized:
             self.set_zoom(self.zoom)
+        self.canvas.update()
+
+    def set_smooth(self, smooth: bool) -> None:
+        self.smooth = bool(smooth)
         self.canvas.update()
 
     def logical_size(self) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from .status_bar import StatusBar
 from .style_rows_panel import StyleRowsPanel
 from .tool_actions import ToolActions
 from .train_panel import TrainPanel
+from .wheel_guard import WheelGuard
 from .widgets import Section
 
 
@@ -51,6 +52,9 @@ class MainWindow(ToolActions, FileActions, QMainWindow):
         self.tabs.addTab(self.train_panel, "Train")
         self.setCentralWidget(self.tabs)
         self.actions = install_actions(self)
+        smooth = self.settings.value("view/smooth_enlarging", True, type=bool)
+        self.actions["smooth"].setChecked(smooth)
+        self.view.set_smooth(smooth)
         bar = self.findChild(QToolBar, "mainToolbar")       # the explorer's toolbar: on its tab
         self.removeToolBar(bar)
         explore_page.layout().insertWidget(0, bar)
@@ -59,6 +63,8 @@ class MainWindow(ToolActions, FileActions, QMainWindow):
         self._install_tools()
         self._rebuild_recent_menu()
         self.setAcceptDrops(True)
+        self.wheel_guard = WheelGuard(self)
+        QApplication.instance().installEventFilter(self.wheel_guard)
         self.resize(1480, 900)
 
     def _layout(self) -> QSplitter:
@@ -75,7 +81,7 @@ class MainWindow(ToolActions, FileActions, QMainWindow):
         self.class_section = self.class_panel.parentWidget()
         self.class_section.setVisible(False)          # shown for class-conditional models
         side_lay.addStretch(1)
-        side_scroll = QScrollArea()
+        side_scroll = self.side_scroll = QScrollArea()
         side_scroll.setWidgetResizable(True)
         side_scroll.setWidget(side)
         side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -188,6 +194,12 @@ class MainWindow(ToolActions, FileActions, QMainWindow):
 
     def prev_seed_b(self):
         self._step_seed("seed_b", -1)
+
+    def set_smooth_enlarging(self, smooth: bool):
+        """View → Smooth enlarging: bilinear when the image is shown larger than it is, or crisp
+        pixels (remembered between runs)."""
+        self.view.set_smooth(smooth)
+        self.settings.setValue("view/smooth_enlarging", bool(smooth))
 
     def zoom_fit(self):
         self.explorer.set_zoom(0)
