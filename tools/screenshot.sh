@@ -5,7 +5,7 @@
 #
 # Default: docs/screenshot.png of `python -m ganstudio tools/screenshot_session.json` (the built-in
 # model with a few rows moved and seed B mixed in). Uses ../shared/tools/shoot (override: SHOOT=...),
-# the Python in PYTHON (default: python), and Pillow to keep the PNG under 300 KB.
+# the Python in PYTHON (default: python), and Pillow to keep the PNG under 400 KB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/screenshot.png}

@@ -6,7 +6,7 @@
 # Copies RUN_FOLDER (a run made by ganstudio-train or the app) to a temporary folder — the
 # original is never written — opens it with `ganstudio --train COPY`, presses "Resume run",
 # lets it train for TRAIN_S seconds (default 45) and saves the window as OUT.png (default
-# docs/train_panel.png, kept under 300 KB). Uses ../shared/tools/shoot (override: SHOOT=...)
+# docs/train_panel.png, kept under 400 KB). Uses ../shared/tools/shoot (override: SHOOT=...)
 # and the Python in PYTHON (default: python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
