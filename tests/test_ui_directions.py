@@ -259,6 +259,28 @@ def test_projection_from_the_ui_sets_latent_a(qtbot, win, tmp_path):
     assert np.array_equal(ex.state.latent_a.array()[None], stopped.ws)
 
 
+def test_projection_dialog_remembers_its_vgg16_file_and_says_why_it_is_unusable(qtbot, win,
+                                                                               tmp_path):
+    ex = win.explorer
+    target = win.engine.render_now(RenderRequest(model_id=ex.model.model_id,
+                                                 latent_a=LatentSource(seed=7))).image
+    Image.fromarray(target).save(tmp_path / "target.png")
+    (tmp_path / "vgg16.pth").write_bytes(b"not weights")
+    before = ex.state.latent_a
+    dlg = win.project_image(str(tmp_path / "target.png"))
+    assert dlg.vgg16.text() == ""                                     # none by default
+    dlg.vgg16.setText(str(tmp_path / "vgg16.pth"))
+    dlg.steps.setValue(2)
+    qtbot.mouseClick(dlg.start_button, LEFT)
+    qtbot.waitUntil(lambda: dlg.job is None, timeout=WAIT_MS)
+    assert "perceptual loss" in dlg.status.text() and "vgg16.pth" in dlg.status.text()
+    assert ex.state.latent_a == before and dlg.start_button.isEnabled()
+    dlg.close()
+    again = win.project_image(str(tmp_path / "target.png"))
+    assert again.vgg16.text() == str(tmp_path / "vgg16.pth")
+    again.close()
+
+
 def test_latent_files_round_trip(qtbot, win, tmp_path, monkeypatch):
     ex = win.explorer
     win.latent_panel.seed_a.setValue(3)

@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-image", default=None, metavar="PNG",
                         help="also write the render of the result")
     parser.add_argument("--every", type=int, default=25, help="print progress every N steps")
+    parser.add_argument("--vgg16", default="", metavar="FILE",
+                        help="VGG16 weights you have (torchvision's vgg16-397923af.pth or a "
+                             ".safetensors of it): adds a perceptual term; none ships")
+    parser.add_argument("--perceptual-weight", type=float, default=1.0)
     parser.add_argument("--device", default=None, help="auto | cpu | cuda | mps")
 
 
@@ -45,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         target = load_image(args.image, G.img_resolution)
         cfg = ProjectionConfig(space=args.space, num_steps=args.steps, lr=args.lr, seed=args.seed,
                                l1_weight=args.l1, optimize_noise=args.optimize_noise,
+                               vgg16_weights=args.vgg16, perceptual_weight=args.perceptual_weight,
                                preview_every=0)
 
         def progress(p):
@@ -60,5 +65,6 @@ def run(args: argparse.Namespace) -> int:
     except (CommandError, ProjectionError, LatentFileError, OSError) as e:
         print(f"ganstudio project: {e}", file=sys.stderr)
         return 1
-    print(f"PSNR {result.psnr:.2f} dB ({result.space}, {result.steps_done} steps) → {args.out}")
+    loss = "pixels + VGG16 features" if args.vgg16 else "pixels"
+    print(f"PSNR {result.psnr:.2f} dB ({result.space}, {loss}, {result.steps_done} steps) → {args.out}")
     return 0

@@ -14,9 +14,11 @@ Optional:
   renormalisation after each step. Noise can then absorb detail that W cannot express, so PSNR
   is higher but the latent alone reproduces less; the fitted maps come back in the result and
   the model's own buffers are left unchanged.
-- `perceptual`: a callable `(img, target) -> scalar loss` on `[N, 3, H, W]` images in [-1, 1],
-  e.g. an LPIPS/VGG distance when its weights are available locally. None ship with GANStudio and
-  nothing is downloaded, so by default the loss is pixels only.
+- `vgg16_weights`: a VGG16 weights file the user has (torchvision's layout, see
+  `core.perceptual`) adds `perceptual_weight` × its feature distance to the loss. None ships with
+  GANStudio and nothing is downloaded, so by default the loss is pixels only.
+- `perceptual`: any callable `(img, target) -> scalar loss` on `[N, 3, H, W]` images in [-1, 1],
+  used instead of the VGG16 file.
 """
 from __future__ import annotations
 
@@ -50,6 +52,8 @@ class ProjectionConfig:
     optimize_noise: bool = False
     noise_reg_weight: float = 1e5
     noise_mode: str = "const"                # how the result is rendered when noise is not fitted
+    vgg16_weights: str = ""                  # VGG16 state dict on disk → perceptual term
+    perceptual_weight: float = 1.0
     preview_every: int = 10                  # 0 = no preview images in the progress callback
 
 
@@ -157,6 +161,16 @@ def project(G: GeneratorBase, target, config: ProjectionConfig = ProjectionConfi
     if G.c_dim:
         raise ProjectionError("projection of class-conditional generators is not supported yet")
     device = next(G.parameters()).device
+    if perceptual is None and config.vgg16_weights:
+        from .checkpoint import CheckpointError
+        from .perceptual import load_vgg16_distance
+        try:
+            vgg = load_vgg16_distance(config.vgg16_weights, device)
+        except CheckpointError as e:
+            raise ProjectionError(f"perceptual loss: {e}") from None
+
+        def perceptual(img, target):
+            return config.perceptual_weight * vgg(img, target)
     target = target_tensor(target, G.img_resolution, device)                    # [1, 3, H, W]
     gen = torch.Generator().manual_seed(int(config.seed))
     w_avg, w_std = _w_stats(G, config.w_avg_samples, config.seed, device)

@@ -149,7 +149,8 @@ def load_square_image(path: str, resolution: int) -> np.ndarray:
 
 def project_image(renderer: Renderer, model_id: str, image: np.ndarray, *, space: str = "w+",
                   steps: int = 300, seed: int = 0, preview_every: int = 10,
-                  on_progress=None, should_stop=None) -> ProjectionResult:
+                  vgg16_weights: str = "", on_progress=None, should_stop=None
+                  ) -> ProjectionResult:
     """Fit ws to `image` (uint8 `[res, res, 3]`) on a private copy of the model.
 
     The renderer's model holds inference-mode tensors (no autograd), and the live renderer keeps
@@ -159,7 +160,7 @@ def project_image(renderer: Renderer, model_id: str, image: np.ndarray, *, space
     with renderer.lock:
         G = copy.deepcopy(renderer.model(model_id)).requires_grad_(False)
     config = ProjectionConfig(space=space, num_steps=int(steps), seed=int(seed),
-                              preview_every=int(preview_every))
+                              preview_every=int(preview_every), vgg16_weights=str(vgg16_weights))
     return project(G, image, config, on_progress=on_progress, should_stop=should_stop)
 
 

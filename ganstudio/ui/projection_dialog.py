@@ -11,6 +11,7 @@ import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QPixmap
 from PyQt6.QtWidgets import (QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                             QLineEdit,
                              QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
 from ganstudio.render import tools
@@ -70,9 +71,24 @@ class ProjectionDialog(QDialog):
         self.steps.setRange(1, 10_000)
         self.steps.setValue(300)
         form.addRow("Steps", self.steps)
+        self._settings = getattr(parent, "settings", None)        # the main window's QSettings
+        self.vgg16 = QLineEdit(str(self._settings.value("projection/vgg16", "") or "")
+                               if self._settings is not None else "")
+        self.vgg16.setPlaceholderText("none: pixel loss only")
+        self.vgg16.setToolTip("VGG16 weights you already have (torchvision's vgg16-397923af.pth or "
+                              "a .safetensors of it) add a perceptual term; none ships, nothing "
+                              "is downloaded")
+        pick = QPushButton("…")
+        pick.setFixedWidth(32)
+        pick.clicked.connect(self._pick_vgg16)
+        row = QHBoxLayout()
+        row.addWidget(self.vgg16, 1)
+        row.addWidget(pick)
+        form.addRow("Perceptual", row)
         lay.addLayout(form)
         self.progress = QProgressBar()
-        self.status = QLabel(f"{res}×{res} target; pixel loss at 3 scales (no perceptual net)")
+        self.status = QLabel(f"{res}×{res} target; pixel loss at 3 scales, plus VGG16 features "
+                             "when a weights file is given")
         self.status.setWordWrap(True)
         lay.addWidget(self.progress)
         lay.addWidget(self.status)
@@ -95,10 +111,14 @@ class ProjectionDialog(QDialog):
             return
         renderer, model_id, target = self.explorer.engine.renderer, self.model.model_id, self.target
         space, steps = self.space.currentData(), self.steps.value()
+        vgg16 = self.vgg16.text().strip()
+        if self._settings is not None:
+            self._settings.setValue("projection/vgg16", vgg16)
 
         def work(progress, preview, should_stop):
             return tools.project_image(renderer, model_id, target, space=space, steps=steps,
-                                       on_progress=preview, should_stop=should_stop)
+                                       vgg16_weights=vgg16, on_progress=preview,
+                                       should_stop=should_stop)
         self.job = Job(work, self, "projection")
         self.job.previewReady.connect(self._on_job_previewReady)
         self.job.finished.connect(self._on_job_finished)
@@ -109,6 +129,12 @@ class ProjectionDialog(QDialog):
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.job.start()
+
+    def _pick_vgg16(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "VGG16 weights", self.vgg16.text(),
+                                              "VGG16 weights (*.pth *.pt *.safetensors)")
+        if path:
+            self.vgg16.setText(path)
 
     def stop(self) -> None:
         """End early: what has been found so far still becomes latent A."""

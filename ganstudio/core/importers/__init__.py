@@ -14,6 +14,7 @@ reason.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,6 +112,22 @@ def _read_torch_object(path) -> tuple[object, str]:
         except Exception:  # noqa: BLE001 — e.g. a pickled argparse.Namespace; our reader says why
             pass
     return read_torch_file(path, TORCH_FILE_GLOBALS), "restricted unpickler"
+
+
+def read_torch_state_dict(path) -> dict:
+    """A torch file holding a flat state dict (name → tensor), read without running code."""
+    try:
+        obj, _ = _read_torch_object(path)
+    except CheckpointError:
+        raise
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
+    except Exception as e:  # noqa: BLE001 — damaged or not a torch file → one line
+        raise CheckpointError(f"{path}: not a readable torch file ({_one_line(str(e)) or type(e).__name__})"
+                              ) from None
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"{path}: holds a {type(obj).__name__}, not a state dict")
+    return {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
 
 
 def _official_state(obj):
