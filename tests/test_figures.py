@@ -6,7 +6,7 @@ from PIL import Image
 
 from ganstudio.cli import main as cli_main
 from ganstudio.core.checkpoint import save_generator
-from ganstudio.core.figures import (group_edit_strip, group_indices, mixed_ws, render,
+from ganstudio.core.figures import (group_edit_strip, group_indices, group_influence, mixed_ws, render,
                                     sample_grid, style_mixing_grid, tile, ws_for_seeds)
 from tiny_models import tiny_stylegan2
 
@@ -66,3 +66,13 @@ def test_figures_command_writes_three_pngs(tmp_path, capsys):
     assert sizes["samples.png"] == (2 * (3 * R + 4), 2 * (2 * R + 2))
     assert sizes["style_mixing.png"] == (2 * (7 * R + 12), 2 * (5 * R + 8))   # 1+6 cols, 1+4 rows
     assert "coarse, coarse, middle, middle" in capsys.readouterr().out
+
+
+def test_group_influence_measures_what_each_group_carries():
+    G = tiny_stylegan2(res=R)
+    influence = group_influence(G, pairs=8)
+    assert list(influence) == ["coarse", "middle"] and all(v > 0.5 for v in influence.values())
+    for name, p in G.synthesis.named_parameters():
+        if name.endswith("affine.weight"):
+            p.data.zero_()                                          # styles ignore w
+    assert all(v == 0 for v in group_influence(G, pairs=8).values())

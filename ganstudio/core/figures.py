@@ -5,6 +5,7 @@ Style mixing (StyleGAN, figure 3): the top row holds destination images A_j, the
 source images B_i; cell (i, j) is A_j with B_i's w on the W indices of row i's group (coarse,
 middle or fine, from the generator's layer table). The edit strip: one row per group, the same
 latent moved along that group's own top SeFa direction (what those layers react to most).
+`group_influence` puts a number on what each group carries.
 """
 from __future__ import annotations
 
@@ -103,3 +104,13 @@ def group_edit_strip(G: GeneratorBase, seed: int, amounts=(-3, -1.5, 0, 1.5, 3),
         rows.append(render(G, torch.cat([ws + a * sigma * v for a in amounts])))
         labels.append(f"{group} (w{idx[0]}–w{idx[-1]})")
     return tile(np.concatenate(rows), len(rows), len(amounts), pad), labels
+
+
+def group_influence(G: GeneratorBase, pairs: int = 100, seed: int = 1000) -> dict[str, float]:
+    """How much of the picture each group carries: the mean |Δ| (uint8 units, 0–255) between the
+    images of `pairs` seeds and the same images with that group's ws taken from other seeds."""
+    a = ws_for_seeds(G, range(seed, seed + pairs))
+    b = ws_for_seeds(G, range(seed + pairs, seed + 2 * pairs))
+    base = render(G, a).astype(np.float32)
+    return {group: float(np.abs(render(G, mixed_ws(a, b, idx)).astype(np.float32) - base).mean())
+            for group, idx in group_indices(G).items()}
