@@ -6,8 +6,8 @@ from PIL import Image
 
 from ganstudio.cli import main as cli_main
 from ganstudio.core.checkpoint import save_generator
-from ganstudio.core.figures import (group_edit_strip, group_indices, group_influence, mixed_ws, render,
-                                    sample_grid, style_mixing_grid, tile, ws_for_seeds)
+from ganstudio.core.figures import (group_edit_strip, group_indices, group_influence, mixed_ws,
+                                    render, sample_grid, style_mixing_grid, tile, ws_for_seeds)
 from tiny_models import tiny_stylegan2
 
 R = 16

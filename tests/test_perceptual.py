@@ -21,7 +21,8 @@ def vgg16_state(seed=0):
     sd, cin = {}, 3
     for stage in STAGES:
         for index, cout in stage:
-            sd[f"features.{index}.weight"] = torch.randn(cout, cin, 3, 3, generator=g) * (2 / (9 * cin)) ** 0.5
+            he = (2 / (9 * cin)) ** 0.5
+            sd[f"features.{index}.weight"] = torch.randn(cout, cin, 3, 3, generator=g) * he
             sd[f"features.{index}.bias"] = torch.randn(cout, generator=g) * 0.01
             cin = cout
     sd["classifier.0.weight"] = torch.zeros(4, 4)                     # ignored
@@ -120,7 +121,8 @@ def test_projection_and_command_say_why_a_weights_file_is_unusable(G, tmp_path, 
     save_generator(tmp_path / "g.safetensors", G)
     from PIL import Image
     Image.fromarray(np.asarray(target)).save(tmp_path / "t.png")
-    rc = cli_main(["project", str(tmp_path / "g.safetensors"), str(tmp_path / "t.png"), "--steps", "1",
-                   "--vgg16", str(tmp_path / "bad.pth"), "--out", str(tmp_path / "w.npz")])
+    rc = cli_main(["project", str(tmp_path / "g.safetensors"), str(tmp_path / "t.png"),
+                   "--steps", "1", "--vgg16", str(tmp_path / "bad.pth"),
+                   "--out", str(tmp_path / "w.npz")])
     assert rc == 1 and "perceptual loss" in capsys.readouterr().err
     assert not (tmp_path / "w.npz").exists()

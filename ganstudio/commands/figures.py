@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"samples.png: seeds {s}-{s + args.rows * args.cols - 1}, ψ={args.trunc:g}")
     print(f"style_mixing.png: destinations (top) seeds {s + 100}-{s + 105}; sources (left) seeds "
           f"{s + 200}-{s + 199 + len(row_groups)}, rows copying " + ", ".join(row_groups))
-    print(f"group_edits.png: seed {s}, rows " + "; ".join(labels) + ", top SeFa direction of each, -3σ … +3σ")
+    print(f"group_edits.png: seed {s}, rows " + "; ".join(labels)
+          + ", top SeFa direction of each, -3σ … +3σ")
     if influence:
         print(f"what each group carries (mean |Δ| 0–255 when its ws come from another seed, "
               f"{args.pairs} pairs): " + ", ".join(f"{g} {v:.1f}" for g, v in influence.items()))

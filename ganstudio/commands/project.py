@@ -66,5 +66,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"ganstudio project: {e}", file=sys.stderr)
         return 1
     loss = "pixels + VGG16 features" if args.vgg16 else "pixels"
-    print(f"PSNR {result.psnr:.2f} dB ({result.space}, {loss}, {result.steps_done} steps) → {args.out}")
+    print(f"PSNR {result.psnr:.2f} dB ({result.space}, {loss}, {result.steps_done} steps) "
+          f"→ {args.out}")
     return 0

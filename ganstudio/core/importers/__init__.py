@@ -123,8 +123,8 @@ def read_torch_state_dict(path) -> dict:
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
     except Exception as e:  # noqa: BLE001 — damaged or not a torch file → one line
-        raise CheckpointError(f"{path}: not a readable torch file ({_one_line(str(e)) or type(e).__name__})"
-                              ) from None
+        why = _one_line(str(e)) or type(e).__name__
+        raise CheckpointError(f"{path}: not a readable torch file ({why})") from None
     if not isinstance(obj, Mapping):
         raise CheckpointError(f"{path}: holds a {type(obj).__name__}, not a state dict")
     return {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
