@@ -96,7 +96,8 @@ def read_vgg16_state(path: str | os.PathLike) -> Mapping[str, torch.Tensor]:
 
 def load_vgg16_distance(path: str | os.PathLike, device: str | torch.device = "cpu"
                         ) -> VGG16Distance:
+    state = read_vgg16_state(path)                       # its errors name the file already
     try:
-        return VGG16Distance(read_vgg16_state(path)).to(device)
+        return VGG16Distance(state).to(device)
     except CheckpointError as e:
-        raise CheckpointError(str(e) if str(e).startswith(str(path)) else f"{path}: {e}") from None
+        raise CheckpointError(f"{path}: {e}") from None

@@ -29,7 +29,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .checkpoint import CheckpointError
 from .interface import GeneratorBase
+from .perceptual import load_vgg16_distance
 
 
 class ProjectionError(ValueError):
@@ -162,8 +164,6 @@ def project(G: GeneratorBase, target, config: ProjectionConfig = ProjectionConfi
         raise ProjectionError("projection of class-conditional generators is not supported yet")
     device = next(G.parameters()).device
     if perceptual is None and config.vgg16_weights:
-        from .checkpoint import CheckpointError
-        from .perceptual import load_vgg16_distance
         try:
             vgg = load_vgg16_distance(config.vgg16_weights, device)
         except CheckpointError as e:
