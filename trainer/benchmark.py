@@ -68,6 +68,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=32, help="timed steps per architecture")
     p.add_argument("--warmup", type=int, default=4)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a preset field, as ganstudio-train --set (e.g. "
+                        "model.channel_base=1024); repeatable")
 
 
 def machine() -> dict:
@@ -92,11 +95,14 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def bench_arch(arch: str, res: int, batch: int, steps: int, warmup: int, device: str | None) -> dict:
+def bench_arch(arch: str, res: int, batch: int, steps: int, warmup: int, device: str | None,
+               sets: list[str] = ()) -> dict:
+    from .cli import _apply_sets
     from .loop import Trainer
     with tempfile.TemporaryDirectory(prefix="ganstudio-bench-") as out:
         cfg = preset(arch, res, data=DATA, out=out, batch=batch, batch_per_res={}, start_res=res,
                      kimg=1e6, device=device or "auto")
+        cfg = _apply_sets(cfg, list(sets))
         trainer = Trainer(cfg)
         trainer.open_data()
         for _ in range(warmup):
@@ -111,6 +117,7 @@ def bench_arch(arch: str, res: int, batch: int, steps: int, warmup: int, device:
     return {"arch": arch, "resolution": res, "batch": batch, "steps": steps,
             "device": str(trainer.device), "params_G": sum(p.numel() for p in trainer.G.parameters()),
             "params_D": sum(p.numel() for p in trainer.D.parameters()),
+            "num_ws": int(getattr(trainer.G, "num_ws", 0)), "model": dict(cfg.model),
             "seconds": round(seconds, 3), "images_per_s": round(steps * batch / seconds, 2),
             "gflop_per_step": round(flops_per_step / 1e9, 3),
             "gflop_per_s": round(flops_per_step * steps / seconds / 1e9, 2)}
@@ -124,6 +131,13 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         print(f"ganstudio bench train: unknown architecture(s) {', '.join(bad)}")
         return 2
+    try:
+        from .cli import _apply_sets
+        for arch in archs:                                   # bad --set fails before any timing
+            _apply_sets(preset(arch, args.res), args.set)
+    except ValueError as e:
+        print(f"ganstudio bench train: {e}")
+        return 2
     info = machine()
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     print(f"machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']} "
@@ -132,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"load average before: {load_before[0]:.2f} (1 min)")
     rows = []
     for arch in archs:
-        r = bench_arch(arch, args.res, args.batch, args.steps, args.warmup, args.device)
+        r = bench_arch(arch, args.res, args.batch, args.steps, args.warmup, args.device, args.set)
         rows.append(r)
         print(f"  {arch}: {r['images_per_s']} img/s", flush=True)
     load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
