@@ -6,8 +6,11 @@ from PIL import Image
 
 from ganstudio.cli import main as cli_main
 from ganstudio.core.checkpoint import save_generator
-from ganstudio.core.figures import (group_edit_strip, group_indices, group_influence, mixed_ws,
-                                    render, sample_grid, style_mixing_grid, tile, ws_for_seeds)
+from ganstudio.core.face_reader import load_face_reader
+from ganstudio.core.figures import (factor_change, group_edit_strip, group_factor_changes,
+                                    group_indices, group_influence, mixed_ws, render, sample_grid,
+                                    style_mixing_grid, tile, ws_for_seeds)
+from ganstudio.render.models import default_face_reader_file
 from tiny_models import tiny_stylegan2
 
 R = 16
@@ -76,3 +79,30 @@ def test_group_influence_measures_what_each_group_carries():
         if name.endswith("affine.weight"):
             p.data.zero_()                                          # styles ignore w
     assert all(v == 0 for v in group_influence(G, pairs=8).values())
+
+
+def test_factor_change_is_a_fraction_of_each_factor_s_range():
+    a, b = np.array([0.0, 0.5]), np.array([0.4, 0.5])
+    assert np.isclose(factor_change(["continuous", -1.0, 1.0], a, b), 0.1)       # 0.2 of 2 → 0.1
+    assert np.isclose(factor_change(["circular"], np.array([0.95]), np.array([0.05])), 0.2)
+    assert factor_change(["bool"], np.array([0.2, 0.7]), np.array([0.6, 0.9])) == 0.5
+    probs = np.eye(3)[[0, 1, 2, 2]]
+    assert factor_change(["categorical", ["x", "y", "z"]], probs, probs[[0, 2, 2, 2]]) == 0.25
+
+
+def test_group_factor_changes_sees_nothing_when_styles_ignore_w(tmp_path, capsys):
+    reader = load_face_reader(default_face_reader_file())
+    G = tiny_stylegan2(res=R)
+    moved = group_factor_changes(G, reader, pairs=6)
+    assert list(moved) == ["coarse", "middle"] and list(moved["coarse"]) == list(reader.factors)
+    assert max(moved["coarse"].values()) > 0
+    for name, p in G.synthesis.named_parameters():
+        if name.endswith("affine.weight"):
+            p.data.zero_()
+    assert all(v == 0 for row in group_factor_changes(G, reader, pairs=6).values()
+               for v in row.values())
+    save_generator(tmp_path / "m.safetensors", tiny_stylegan2(res=R))
+    assert cli_main(["figures", str(tmp_path / "m.safetensors"), "--out", str(tmp_path / "f"),
+                     "--pairs", "4", "--factors"]) == 0
+    table = capsys.readouterr().out
+    assert "| group | face_aspect |" in table and "| middle |" in table

@@ -76,6 +76,23 @@ def test_style_mixing_splits_layers_at_a_cutoff():
     assert torch.equal(L.mix_styles(G, ws, None, prob=0.0, gen=torch.Generator()), ws)
 
 
+def test_style_mixing_cutoff_stays_within_the_layers_a_growing_stylegan_uses():
+    from ganstudio.core.stylegan1 import StyleGANConfig, StyleGANGenerator
+    cfg = StyleGANConfig(img_resolution=32, z_dim=8, w_dim=8, mapping_layers=2, channel_base=64,
+                         channel_max=8)
+    G = seeded_build(lambda: StyleGANGenerator(cfg), 0)
+    ws = G.mapping(torch.randn([2, 8], generator=torch.Generator().manual_seed(0)), None)
+    for res, active in ((4, 2), (8, 4), (16, 6)):
+        G.set_growth(res, 0.5 if res > 4 else 1.0)
+        assert G.active_num_ws == active
+        cutoffs = set()
+        for seed in range(40):
+            mixed = L.mix_styles(G, ws, None, prob=1.0, gen=torch.Generator().manual_seed(seed))
+            cutoffs.add([bool(torch.equal(mixed[:, i], ws[:, i])) for i in range(G.num_ws)]
+                        .index(False))
+        assert cutoffs == set(range(1, active)), (res, cutoffs)   # every used cut, no other
+
+
 def test_path_length_penalty_tracks_the_mean():
     G = _tiny_g()
     pl_mean = torch.zeros([])

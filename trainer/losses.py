@@ -39,13 +39,19 @@ def map_z(G, z: torch.Tensor, c: torch.Tensor | None, *, update_emas: bool = Fal
 
 def mix_styles(G, ws: torch.Tensor, c: torch.Tensor | None, prob: float,
                gen: torch.Generator) -> torch.Tensor:
-    """Style-mixing regularisation: layers ≥ a random cutoff take the styles of a second z."""
-    if prob <= 0 or not G.has_w_space or G.num_ws < 2:
+    """Style-mixing regularisation: layers ≥ a random cutoff take the styles of a second z.
+
+    The cutoff is drawn among the layers the generator uses now: while a StyleGAN v1 grows, only
+    the ws up to the current resolution (`active_num_ws`), as in the official code; a cutoff among
+    unused layers would leave the mixing probability at low resolutions far below `prob`.
+    """
+    n = int(getattr(G, "active_num_ws", G.num_ws))
+    if prob <= 0 or not G.has_w_space or n < 2:
         return ws
     u = torch.rand([2], generator=gen, device=gen.device).tolist()
     if u[0] >= prob:
         return ws
-    cutoff = 1 + min(int(u[1] * (G.num_ws - 1)), G.num_ws - 2)                   # 1 … num_ws-1
+    cutoff = 1 + min(int(u[1] * (n - 1)), n - 2)                                 # 1 … n-1
     ws2 = map_z(G, draw_z(ws.shape[0], G.z_dim, gen), c)
     keep = torch.arange(G.num_ws, device=ws.device).reshape(1, -1, 1) < cutoff
     return torch.where(keep, ws, ws2)

@@ -12,8 +12,11 @@ from PIL import Image
 
 from ganstudio.core.checkpoint import atomic_write
 from ganstudio.core.directions import DirectionError
-from ganstudio.core.figures import (group_edit_strip, group_indices, group_influence, sample_grid,
-                                   style_mixing_grid)
+from ganstudio.core.face_reader import load_face_reader
+from ganstudio.core.figures import (group_edit_strip, group_factor_changes, group_indices,
+                                   group_influence, sample_grid, style_mixing_grid)
+
+from ganstudio.render.models import default_face_reader_file
 
 from ._model import CommandError, load_model, pick_device
 
@@ -28,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=1, help="enlarge tiles N× (nearest)")
     parser.add_argument("--pairs", type=int, default=100,
                         help="seed pairs for the per-group influence figure (0: skip)")
+    parser.add_argument("--factors", action="store_true",
+                        help="also print which synthetic:faces factors each group moves, as the "
+                             "shipped face reader reads them (for models trained on synthetic:faces)")
     parser.add_argument("--device", default=None, help="auto | cpu | cuda | mps")
 
 
@@ -56,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
         strip, labels = group_edit_strip(G, s, truncation_psi=args.trunc)
         save_png(out / "group_edits.png", strip, args.scale)
         influence = group_influence(G, args.pairs) if args.pairs > 0 else {}
+        factors = {}
+        if args.factors:
+            reader = load_face_reader(default_face_reader_file()).to(next(G.parameters()).device)
+            factors = group_factor_changes(G, reader, max(args.pairs, 1))
     except (CommandError, DirectionError, OSError, ValueError) as e:
         print(f"ganstudio figures: {e}", file=sys.stderr)
         return 1
@@ -67,4 +77,16 @@ def run(args: argparse.Namespace) -> int:
     if influence:
         print(f"what each group carries (mean |Δ| 0–255 when its ws come from another seed, "
               f"{args.pairs} pairs): " + ", ".join(f"{g} {v:.1f}" for g, v in influence.items()))
+    if factors:
+        print_factor_table(factors)
     return 0
+
+
+def print_factor_table(factors: dict[str, dict[str, float]]) -> None:
+    """One row per group, one column per factor: 0 = never moves, 1 = across its whole range."""
+    names = list(next(iter(factors.values())))
+    print("factors each group moves (0 never … 1 whole range / always switched):")
+    print("| group | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for group, row in factors.items():
+        print(f"| {group} | " + " | ".join(f"{row[n]:.2f}" for n in names) + " |")

@@ -5,7 +5,8 @@ Style mixing (StyleGAN, figure 3): the top row holds destination images A_j, the
 source images B_i; cell (i, j) is A_j with B_i's w on the W indices of row i's group (coarse,
 middle or fine, from the generator's layer table). The edit strip: one row per group, the same
 latent moved along that group's own top SeFa direction (what those layers react to most).
-`group_influence` puts a number on what each group carries.
+`group_influence` puts a number on what each group carries, and `group_factor_changes` says
+which of a synthetic face's factors (as a face reader reads them) each group moves.
 """
 from __future__ import annotations
 
@@ -114,3 +115,38 @@ def group_influence(G: GeneratorBase, pairs: int = 100, seed: int = 1000) -> dic
     base = render(G, a).astype(np.float32)
     return {group: float(np.abs(render(G, mixed_ws(a, b, idx)).astype(np.float32) - base).mean())
             for group, idx in group_indices(G).items()}
+
+
+def factor_change(spec, before: np.ndarray, after: np.ndarray) -> float:
+    """How far a factor moved, 0 (never) … 1 (across its whole range, or always switched)."""
+    kind = spec[0]
+    if kind == "continuous":
+        return float(np.abs(after - before).mean() / (spec[2] - spec[1]))
+    if kind == "circular":                                   # a hue in [0, 1): the short way round
+        d = np.abs(after - before) % 1.0
+        return float(np.minimum(d, 1 - d).mean() / 0.5)
+    if kind == "bool":
+        return float(((after > 0.5) != (before > 0.5)).mean())
+    return float((after.argmax(1) != before.argmax(1)).mean())        # categorical
+
+
+@torch.no_grad()
+def group_factor_changes(G: GeneratorBase, reader, pairs: int = 100, seed: int = 1000
+                         ) -> dict[str, dict[str, float]]:
+    """{group: {factor: change}}: what the reader sees move in the images of `pairs` seeds when
+    that group's ws come from other seeds (`factor_change` units). A StyleGAN whose coarse rows
+    hold pose and shape and whose fine rows hold colour shows it here."""
+    a = ws_for_seeds(G, range(seed, seed + pairs))
+    b = ws_for_seeds(G, range(seed + pairs, seed + 2 * pairs))
+
+    def read(ws: torch.Tensor) -> dict[str, np.ndarray]:
+        img = torch.from_numpy(render(G, ws)).permute(0, 3, 1, 2).float() / 127.5 - 1
+        return reader.read(img)
+
+    base = read(a)
+    out = {}
+    for group, idx in group_indices(G).items():
+        moved = read(mixed_ws(a, b, idx))
+        out[group] = {name: factor_change(spec, base[name], moved[name])
+                      for name, spec in reader.factors.items()}
+    return out

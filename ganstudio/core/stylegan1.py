@@ -160,6 +160,11 @@ class StyleGANGenerator(GrowingGenerator):
                                       num_layers=config.mapping_layers,
                                       lr_multiplier=config.mapping_lr_multiplier)
 
+    @property
+    def active_num_ws(self) -> int:
+        """How many ws the current growth stage reads (2 per resolution up to the current one)."""
+        return 2 * int(np.log2(self.current_resolution)) - 2
+
     def layer_table(self):
         roles = [f"b{2 ** (2 + i // 2)}.conv{i % 2}" for i in range(self.num_ws)]
         return style_layer_table(self.num_ws, roles, [True] * self.num_ws)
