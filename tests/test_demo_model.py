@@ -1,6 +1,7 @@
 """The demo model that ships in resources/: it opens as the default, it draws the faces it was
 trained on (as the shipped face reader sees them), and its shipped face-factor directions do
-what their names say on samples they were not fitted on; and W is smoother than Z on it."""
+what their names say on samples they were not fitted on; its coarse rows hold pose and face
+shape; and W is smoother than Z on it."""
 import numpy as np
 import pytest
 import torch
@@ -8,6 +9,7 @@ import torch
 from ganstudio.core.directions import direction_score, load_direction
 from ganstudio.core.face_reader import load_face_reader
 from ganstudio.core.factor_directions import factor_directions, read_samples
+from ganstudio.core.figures import group_factor_changes
 from ganstudio.core.smoothness import path_length
 from ganstudio.render.models import (BUILTIN_DEFAULT, companion_directions, default_face_reader_file,
                                      default_model_file, load_source)
@@ -88,3 +90,13 @@ def test_w_is_smoother_than_z_on_the_demo(demo):
         z = path_length(demo, "z", num_samples=200, distance=distance, seed=3)
         print(f"{distance}: W {w.mean:.3g}, Z {z.mean:.3g}, ratio {w.mean / z.mean:.2f}")
         assert w.mean < 0.75 * z.mean and w.median < z.median
+
+
+def test_the_coarse_rows_hold_pose_and_face_shape(demo, reader):
+    """Swapping the coarse ws (4²–8²) for another seed's turns and reshapes the face; swapping the
+    middle or fine ones barely does (README: the factor table under "The demo model")."""
+    moved = group_factor_changes(demo, reader, pairs=100)
+    for factor in ("tilt", "face_aspect"):
+        print(factor, {g: round(row[factor], 3) for g, row in moved.items()})
+        assert moved["coarse"][factor] > 0.15
+        assert moved["coarse"][factor] > 3 * max(moved["middle"][factor], moved["fine"][factor])

@@ -15,7 +15,6 @@ from ganstudio.core.directions import DirectionError
 from ganstudio.core.face_reader import load_face_reader
 from ganstudio.core.figures import (group_edit_strip, group_factor_changes, group_indices,
                                    group_influence, sample_grid, style_mixing_grid)
-
 from ganstudio.render.models import default_face_reader_file
 
 from ._model import CommandError, load_model, pick_device
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         influence = group_influence(G, args.pairs) if args.pairs > 0 else {}
         factors = {}
         if args.factors:
-            reader = load_face_reader(default_face_reader_file()).to(next(G.parameters()).device)
+            reader = load_face_reader(default_face_reader_file())       # reads on the CPU
             factors = group_factor_changes(G, reader, max(args.pairs, 1))
     except (CommandError, DirectionError, OSError, ValueError) as e:
         print(f"ganstudio figures: {e}", file=sys.stderr)
