@@ -45,9 +45,9 @@ def mix_styles(G, ws: torch.Tensor, c: torch.Tensor | None, prob: float,
     the ws up to the current resolution (`active_num_ws`), as in the official code; a cutoff among
     unused layers would leave the mixing probability at low resolutions far below `prob`.
     """
-    n = int(getattr(G, "active_num_ws", G.num_ws))
-    if prob <= 0 or not G.has_w_space or n < 2:
+    if prob <= 0 or not G.has_w_space or G.active_num_ws < 2:
         return ws
+    n = G.active_num_ws
     u = torch.rand([2], generator=gen, device=gen.device).tolist()
     if u[0] >= prob:
         return ws

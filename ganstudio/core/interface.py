@@ -72,6 +72,11 @@ class GeneratorBase(nn.Module):
         return 1.0
 
     @property
+    def active_num_ws(self) -> int:
+        """How many ws the current growth stage reads (all of them unless the model grows)."""
+        return self.num_ws
+
+    @property
     def has_w_space(self) -> bool:
         return True
 
