@@ -32,6 +32,14 @@ def test_stylegan2_trains_at_full_resolution():
     s = GrowthSchedule(preset("stylegan2", 64, phase_kimg=1, transition_kimg=1))
     assert s.resolutions() == [64]
     assert {(s.at(n).resolution, s.at(n).alpha) for n in (0, 1500, 10 ** 7)} == {(64, 1.0)}
+    assert "no growing" in s.describe()
+
+
+def test_a_growing_architecture_started_at_its_target_does_not_grow():
+    s = GrowthSchedule(preset("stylegan", 64, start_res=64, phase_kimg=1, transition_kimg=1))
+    assert s.resolutions() == [64] and s.full_resolution_nimg() == 0
+    assert {(s.at(n).resolution, s.at(n).alpha) for n in (0, 1500, 10 ** 7)} == {(64, 1.0)}
+    assert "no growing" in s.describe() and "fade-in" not in s.describe()
 
 
 def test_pggan_run_grows_from_4_to_8_with_alpha_rising(tmp_path):

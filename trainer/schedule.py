@@ -79,8 +79,9 @@ class GrowthSchedule:
         return GrowthState(res, float(alpha), phase, in_transition, self.config.batch_at(res))
 
     def describe(self) -> str:
-        if not self.progressive:
-            return f"full resolution {self.target}² from the start"
+        if not self.progressive or self.start == self.target:
+            return (f"full resolution {self.target}² from the start "
+                    f"(batch {self.config.batch_at(self.target)}), no growing")
         parts = [f"{r}² (batch {self.config.batch_at(r)})" for r in self.resolutions()]
         return (f"grow {' → '.join(parts)}: {self.config.phase_kimg:g} kimg stable + "
                 f"{self.config.transition_kimg:g} kimg fade-in per resolution; "
