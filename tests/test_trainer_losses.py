@@ -111,3 +111,26 @@ def test_seeded_build_is_deterministic_and_leaves_global_rng_alone():
     assert torch.equal(torch.random.get_rng_state(), before)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     assert not torch.equal(a.synthesis.b4.const, other.synthesis.b4.const)
+
+
+def test_r1_while_growing_equals_r1_on_the_full_size_upscaled_reals():
+    """NVIDIA's growing StyleGAN takes R1 on reals upscaled to full size, which D box-downsamples
+    again; `r1_gamma_at` must give the same penalty on the small reals."""
+    from ganstudio.core.discriminators import ProgressiveDiscriminator
+    from ganstudio.core.growth import downsample_box
+    from ganstudio.core.stylegan1 import StyleGANConfig
+    D = seeded_build(lambda: ProgressiveDiscriminator(
+        StyleGANConfig(img_resolution=32, channel_base=128, channel_max=16)), 0)
+    D.set_growth(8, 1.0)
+    small = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(1)).requires_grad_(True)
+    big = F.interpolate(small.detach(), scale_factor=4, mode="nearest").requires_grad_(True)
+
+    def penalty(x, image):
+        grad, = torch.autograd.grad(D(image).sum(), x)
+        return float(grad.square().sum())
+
+    on_big = penalty(big, downsample_box(downsample_box(big)))       # D sees exactly `small`
+    on_small = penalty(small, small)
+    gamma = 10.0
+    assert L.r1_gamma_at(gamma, 8, 32) * on_small == pytest.approx(gamma * on_big, rel=1e-5)
+    assert L.r1_gamma_at(gamma, 32, 32) == gamma

@@ -168,7 +168,8 @@ class Trainer:
                                              drift_epsilon=cfg.drift_epsilon, gen=gen)
         else:
             lazy = self.step_count % cfg.r1_interval == 0
-            loss_D, stats = L.d_loss_logistic(self.D, real, fake, c_real, r1_gamma=cfg.r1_gamma,
+            gamma = L.r1_gamma_at(cfg.r1_gamma, g.resolution, cfg.res)
+            loss_D, stats = L.d_loss_logistic(self.D, real, fake, c_real, r1_gamma=gamma,
                                               r1_weight=cfg.r1_interval if lazy else 0)
         self._optimize(self.nets.opt_D, self.D, loss_D, "loss_D")
 

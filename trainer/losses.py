@@ -6,6 +6,8 @@
   L_G = softplus(−D(G(z))), with lazy R1 (γ/2 ‖∇_x D(x)‖², evaluated every `r1_interval` D steps
   and multiplied by the interval so its expected strength is unchanged). We add the lazy term to
   that step's main loss (one backward, one optimizer step) rather than taking a separate step.
+  While growing, γ is scaled by (resolution / target)², as NVIDIA's StyleGAN's R1 is (see
+  `r1_gamma_at`).
 - StyleGAN2: lazy path-length regularisation every `pl_interval` G steps, on a minibatch shrunk by
   `pl_batch_shrink`: a = mean EMA (decay 0.01) of ‖J_wᵀ y‖, penalty (‖J_wᵀ y‖ − a)², y ~ N(0, I)/√(HW).
 - Style mixing: with probability `mixing_prob` a second z drives layers ≥ a random crossover.
@@ -80,6 +82,17 @@ def discriminate(D, img: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------
 # Discriminator losses
 # ---------------------------------------------------------------------------------------------
+
+def r1_gamma_at(r1_gamma: float, resolution: int, target_resolution: int) -> float:
+    """R1 weight for reals shown at `resolution` while growing towards `target_resolution`.
+
+    NVIDIA's growing StyleGAN always feeds D full-size images (reals nearest-upscaled, then
+    box-downscaled inside D), so its R1 gradient is taken with respect to the upscaled image. With
+    k = target / resolution that squared gradient norm is 1/k² of the one with respect to the
+    small image, so the same γ means γ/k² here. Equal to γ at full size (and without growing).
+    """
+    return r1_gamma * (resolution / target_resolution) ** 2
+
 
 def d_loss_logistic(D, real: torch.Tensor, fake: torch.Tensor, c, *, r1_gamma: float,
                     r1_weight: float) -> tuple[torch.Tensor, dict]:

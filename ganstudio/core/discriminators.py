@@ -162,7 +162,9 @@ class ProgressiveDiscriminator(GrowthMixin, nn.Module):
 
     At resolution R with α < 1: lerp(fromrgb_{R/2}(downsample(img)), b{R}(fromrgb_R(img)), α),
     then blocks R/2 … 8 and the 4² epilogue. The downsampling conv uses the config's
-    `DOWN_FILTER`: a box [1, 1] for PGGAN (conv then average pooling), [1, 2, 1] (blur) for StyleGAN.
+    `DOWN_FILTER`: a box [1, 1] for PGGAN (conv then average pooling), [1, 3, 3, 1] for StyleGAN
+    (its [1, 2, 1] blur, conv, then average pooling). Even filters keep the output centred
+    between input pixels, as the fade-in branch's `downsample_box` is.
     """
 
     def __init__(self, config):

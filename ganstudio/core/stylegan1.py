@@ -38,7 +38,9 @@ class StyleGANConfig:
     mapping_layers: int = 8
     mapping_lr_multiplier: float = 0.01
 
-    DOWN_FILTER = (1, 2, 1)           # the discriminator blurs before downsampling (not a field)
+    # The discriminator's [1, 2, 1] blur → 3×3 conv → 2×2 average, folded into one FIR filter
+    # ([1, 2, 1] * [1, 1]) before a stride-2 conv: same numbers, centred as the box (not a field).
+    DOWN_FILTER = (1, 3, 3, 1)
 
     def channels(self, res: int) -> int:
         return min(self.channel_base // res, self.channel_max)
