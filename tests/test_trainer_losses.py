@@ -134,3 +134,23 @@ def test_r1_while_growing_equals_r1_on_the_full_size_upscaled_reals():
     gamma = 10.0
     assert L.r1_gamma_at(gamma, 8, 32) * on_small == pytest.approx(gamma * on_big, rel=1e-5)
     assert L.r1_gamma_at(gamma, 32, 32) == gamma
+
+
+def test_wgan_gp_while_growing_equals_the_penalty_on_full_size_upscaled_images():
+    """NVIDIA's PGGAN feeds D full-size images while growing; `size_ratio` must reproduce that."""
+    from ganstudio.core.growth import downsample_box
+    small_D = LinearD([3, 4, 4], 0.1)
+
+    def full_size_D(x):                                              # [N, 3, 16, 16] → D on 4²
+        return small_D(downsample_box(downsample_box(x)))
+
+    real, fake = _images(0), _images(1)
+    up = lambda x: F.interpolate(x, scale_factor=4, mode="nearest")  # noqa: E731
+    kw = dict(gp_lambda=10, gp_target=1, drift_epsilon=0.001)
+    big, big_stats = L.d_loss_wgan_gp(full_size_D, up(real), up(fake), None,
+                                      gen=torch.Generator().manual_seed(2), **kw)
+    small, small_stats = L.d_loss_wgan_gp(small_D, real, fake, None, size_ratio=4 / 16,
+                                          gen=torch.Generator().manual_seed(2), **kw)
+    assert small_stats["grad_norm"].item() == pytest.approx(big_stats["grad_norm"].item(), rel=1e-5)
+    assert small.item() == pytest.approx(big.item(), rel=1e-5)
+    assert small_stats["grad_norm"].item() == pytest.approx(0.1 * math.sqrt(48) / 4, rel=1e-5)

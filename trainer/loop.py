@@ -165,7 +165,8 @@ class Trainer:
         elif cfg.loss == "wgan-gp":
             loss_D, stats = L.d_loss_wgan_gp(self.D, real, fake, c_real, gp_lambda=cfg.gp_lambda,
                                              gp_target=cfg.gp_target,
-                                             drift_epsilon=cfg.drift_epsilon, gen=gen)
+                                             drift_epsilon=cfg.drift_epsilon, gen=gen,
+                                             size_ratio=g.resolution / cfg.res)
         else:
             lazy = self.step_count % cfg.r1_interval == 0
             gamma = L.r1_gamma_at(cfg.r1_gamma, g.resolution, cfg.res)

@@ -6,7 +6,8 @@
   L_G = softplus(−D(G(z))), with lazy R1 (γ/2 ‖∇_x D(x)‖², evaluated every `r1_interval` D steps
   and multiplied by the interval so its expected strength is unchanged). We add the lazy term to
   that step's main loss (one backward, one optimizer step) rather than taking a separate step.
-  While growing, γ is scaled by (resolution / target)², as NVIDIA's StyleGAN's R1 is (see
+  While growing, γ is scaled by (resolution / target)², and the WGAN-GP gradient norm by
+  resolution / target, as NVIDIA's code, which feeds D full-size upscaled images, has them (see
   `r1_gamma_at`).
 - StyleGAN2: lazy path-length regularisation every `pl_interval` G steps, on a minibatch shrunk by
   `pl_batch_shrink`: a = mean EMA (decay 0.01) of ‖J_wᵀ y‖, penalty (‖J_wᵀ y‖ − a)², y ~ N(0, I)/√(HW).
@@ -113,8 +114,10 @@ def d_loss_logistic(D, real: torch.Tensor, fake: torch.Tensor, c, *, r1_gamma: f
 
 
 def d_loss_wgan_gp(D, real: torch.Tensor, fake: torch.Tensor, c, *, gp_lambda: float,
-                   gp_target: float, drift_epsilon: float, gen: torch.Generator
-                   ) -> tuple[torch.Tensor, dict]:
+                   gp_target: float, drift_epsilon: float, gen: torch.Generator,
+                   size_ratio: float = 1.0) -> tuple[torch.Tensor, dict]:
+    """WGAN-GP with drift. `size_ratio` = resolution / target while growing: NVIDIA's PGGAN takes
+    the gradient on full-size (nearest-upscaled) images, whose norm is that ratio times ours."""
     real, fake = real.detach(), fake.detach()
     fake_scores = discriminate(D, fake, c)
     real_scores = discriminate(D, real, c)
@@ -122,7 +125,7 @@ def d_loss_wgan_gp(D, real: torch.Tensor, fake: torch.Tensor, c, *, gp_lambda: f
     mixed = torch.lerp(real, fake, u.to(real.device)).requires_grad_(True)       # [N, 3, r, r]
     mixed_scores = discriminate(D, mixed, c)
     grad, = torch.autograd.grad(mixed_scores.sum(), mixed, create_graph=True)
-    norm = grad.square().sum(dim=[1, 2, 3]).add(1e-12).sqrt()                    # [N]
+    norm = grad.square().sum(dim=[1, 2, 3]).add(1e-12).sqrt() * size_ratio       # [N]
     gp = (norm - gp_target).square() * (gp_lambda / gp_target ** 2)
     drift = real_scores.square() * drift_epsilon
     loss = fake_scores - real_scores + gp + drift
