@@ -4,22 +4,19 @@ import torch.nn.functional as F
 
 from ganstudio.core.discriminators import ProgressiveDiscriminator
 from ganstudio.core.growth import blur, downsample_box
-from ganstudio.core.layers import conv2d_resample, setup_filter
+from ganstudio.core.layers import bias_act, setup_filter
 from ganstudio.core.pggan import PGGANConfig
 from ganstudio.core.stylegan1 import StyleGANConfig
 
 
 def _conv_same(block, x):
     conv = block.conv1
-    w = conv.weight * conv.weight_gain                                         # [O, I, 3, 3]
-    return F.conv2d(x, w, padding=1)
+    return F.conv2d(x, conv.weight * conv.weight_gain, padding=1)              # [N, O, R, R]
 
 
-def _pre_activation(block, x):
-    """conv1 of a block without its bias and activation, for comparison with the reference."""
-    conv = block.conv1
-    return conv2d_resample(x, conv.weight * conv.weight_gain, conv.resample_filter, down=2,
-                           padding=conv.padding)
+def _finish(block, x):
+    """The downsampling conv's bias and leaky ReLU, applied to a reference pre-activation."""
+    return bias_act(x, block.conv1.bias * block.conv1.bias_gain, act="lrelu")
 
 
 def test_stylegan_d_downsamples_as_blur_then_conv_then_average():
@@ -29,8 +26,8 @@ def test_stylegan_d_downsamples_as_blur_then_conv_then_average():
     block = D.b32
     x = torch.randn(2, block.conv1.weight.shape[1], 32, 32, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        ref = downsample_box(_conv_same(block, blur(x, setup_filter([1, 2, 1]))))
-        got = _pre_activation(block, x)
+        ref = _finish(block, downsample_box(_conv_same(block, blur(x, setup_filter([1, 2, 1])))))
+        got = block.conv1(x)
     assert got.shape == ref.shape == (2, block.conv1.weight.shape[0], 16, 16)
     inner = (slice(None), slice(None), slice(2, -2), slice(2, -2))
     assert torch.allclose(got[inner], ref[inner], atol=1e-5)
@@ -41,7 +38,7 @@ def test_pggan_d_downsamples_as_conv_then_average():
     block = D.b32
     x = torch.randn(2, block.conv1.weight.shape[1], 32, 32, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        ref = downsample_box(_conv_same(block, x))
-        got = _pre_activation(block, x)
+        ref = _finish(block, downsample_box(_conv_same(block, x)))
+        got = block.conv1(x)
     inner = (slice(None), slice(None), slice(1, -1), slice(1, -1))
     assert torch.allclose(got[inner], ref[inner], atol=1e-5)

@@ -5,6 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from ganstudio.core.discriminators import ProgressiveDiscriminator
+from ganstudio.core.growth import downsample_box
+from ganstudio.core.stylegan1 import StyleGANConfig
 from ganstudio.core.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from trainer import losses as L
 from trainer.seeding import seeded_build
@@ -116,9 +119,6 @@ def test_seeded_build_is_deterministic_and_leaves_global_rng_alone():
 def test_r1_while_growing_equals_r1_on_the_full_size_upscaled_reals():
     """NVIDIA's growing StyleGAN takes R1 on reals upscaled to full size, which D box-downsamples
     again; `r1_gamma_at` must give the same penalty on the small reals."""
-    from ganstudio.core.discriminators import ProgressiveDiscriminator
-    from ganstudio.core.growth import downsample_box
-    from ganstudio.core.stylegan1 import StyleGANConfig
     D = seeded_build(lambda: ProgressiveDiscriminator(
         StyleGANConfig(img_resolution=32, channel_base=128, channel_max=16)), 0)
     D.set_growth(8, 1.0)
@@ -138,7 +138,6 @@ def test_r1_while_growing_equals_r1_on_the_full_size_upscaled_reals():
 
 def test_wgan_gp_while_growing_equals_the_penalty_on_full_size_upscaled_images():
     """NVIDIA's PGGAN feeds D full-size images while growing; `size_ratio` must reproduce that."""
-    from ganstudio.core.growth import downsample_box
     small_D = LinearD([3, 4, 4], 0.1)
 
     def full_size_D(x):                                              # [N, 3, 16, 16] → D on 4²
