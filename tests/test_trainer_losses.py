@@ -118,22 +118,22 @@ def test_seeded_build_is_deterministic_and_leaves_global_rng_alone():
 
 def test_r1_while_growing_equals_r1_on_the_full_size_upscaled_reals():
     """NVIDIA's growing StyleGAN takes R1 on reals upscaled to full size, which D box-downsamples
-    again; `r1_gamma_at` must give the same penalty on the small reals."""
+    again; `size_ratio` must give the same penalty on the small reals."""
     D = seeded_build(lambda: ProgressiveDiscriminator(
         StyleGANConfig(img_resolution=32, channel_base=128, channel_max=16)), 0)
     D.set_growth(8, 1.0)
-    small = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(1)).requires_grad_(True)
-    big = F.interpolate(small.detach(), scale_factor=4, mode="nearest").requires_grad_(True)
+    small = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    big = F.interpolate(small, scale_factor=4, mode="nearest").requires_grad_(True)
+    grad, = torch.autograd.grad(D(downsample_box(downsample_box(big))).sum(), big)
+    on_big = float(grad.square().sum(dim=[1, 2, 3]).mean())          # D sees exactly `small`
 
-    def penalty(x, image):
-        grad, = torch.autograd.grad(D(image).sum(), x)
-        return float(grad.square().sum())
+    def r1(size_ratio):
+        _, stats = L.d_loss_logistic(D, small, small, None, r1_gamma=10.0, r1_weight=1,
+                                     size_ratio=size_ratio)
+        return float(stats["r1_penalty"])
 
-    on_big = penalty(big, downsample_box(downsample_box(big)))       # D sees exactly `small`
-    on_small = penalty(small, small)
-    gamma = 10.0
-    assert L.r1_gamma_at(gamma, 8, 32) * on_small == pytest.approx(gamma * on_big, rel=1e-5)
-    assert L.r1_gamma_at(gamma, 32, 32) == gamma
+    assert r1(8 / 32) == pytest.approx(on_big, rel=1e-5)
+    assert r1(1.0) == pytest.approx(16 * on_big, rel=1e-5)
 
 
 def test_wgan_gp_while_growing_equals_the_penalty_on_full_size_upscaled_images():

@@ -160,18 +160,19 @@ class Trainer:
             fake, _ = L.generate(self.G, L.draw_z(n, self.G.z_dim, gen), c,
                                  mixing_prob=cfg.mixing_prob, gen=gen)
         self.D.requires_grad_(True)
+        size_ratio = g.resolution / cfg.res          # penalties as on full-size upscaled images
         if cfg.loss == "hinge":
             loss_D, stats = BL.d_loss_hinge(self.D, real, fake, c_real)
         elif cfg.loss == "wgan-gp":
             loss_D, stats = L.d_loss_wgan_gp(self.D, real, fake, c_real, gp_lambda=cfg.gp_lambda,
                                              gp_target=cfg.gp_target,
                                              drift_epsilon=cfg.drift_epsilon, gen=gen,
-                                             size_ratio=g.resolution / cfg.res)
+                                             size_ratio=size_ratio)
         else:
             lazy = self.step_count % cfg.r1_interval == 0
-            gamma = L.r1_gamma_at(cfg.r1_gamma, g.resolution, cfg.res)
-            loss_D, stats = L.d_loss_logistic(self.D, real, fake, c_real, r1_gamma=gamma,
-                                              r1_weight=cfg.r1_interval if lazy else 0)
+            loss_D, stats = L.d_loss_logistic(self.D, real, fake, c_real, r1_gamma=cfg.r1_gamma,
+                                              r1_weight=cfg.r1_interval if lazy else 0,
+                                              size_ratio=size_ratio)
         self._optimize(self.nets.opt_D, self.D, loss_D, "loss_D")
 
         # --- G: fool D (+ lazy path-length regularisation) ---------------------------------------

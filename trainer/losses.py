@@ -6,9 +6,8 @@
   L_G = softplus(−D(G(z))), with lazy R1 (γ/2 ‖∇_x D(x)‖², evaluated every `r1_interval` D steps
   and multiplied by the interval so its expected strength is unchanged). We add the lazy term to
   that step's main loss (one backward, one optimizer step) rather than taking a separate step.
-  While growing, γ is scaled by (resolution / target)², and the WGAN-GP gradient norm by
-  resolution / target, as NVIDIA's code, which feeds D full-size upscaled images, has them (see
-  `r1_gamma_at`).
+  While growing, the R1 and WGAN-GP gradients are scaled by resolution / target (`size_ratio`):
+  NVIDIA's code feeds D full-size upscaled images, whose gradient is that much smaller.
 - StyleGAN2: lazy path-length regularisation every `pl_interval` G steps, on a minibatch shrunk by
   `pl_batch_shrink`: a = mean EMA (decay 0.01) of ‖J_wᵀ y‖, penalty (‖J_wᵀ y‖ − a)², y ~ N(0, I)/√(HW).
 - Style mixing: with probability `mixing_prob` a second z drives layers ≥ a random crossover.
@@ -84,20 +83,10 @@ def discriminate(D, img: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
 # Discriminator losses
 # ---------------------------------------------------------------------------------------------
 
-def r1_gamma_at(r1_gamma: float, resolution: int, target_resolution: int) -> float:
-    """R1 weight for reals shown at `resolution` while growing towards `target_resolution`.
-
-    NVIDIA's growing StyleGAN always feeds D full-size images (reals nearest-upscaled, then
-    box-downscaled inside D), so its R1 gradient is taken with respect to the upscaled image. With
-    k = target / resolution that squared gradient norm is 1/k² of the one with respect to the
-    small image, so the same γ means γ/k² here. Equal to γ at full size (and without growing).
-    """
-    return r1_gamma * (resolution / target_resolution) ** 2
-
-
 def d_loss_logistic(D, real: torch.Tensor, fake: torch.Tensor, c, *, r1_gamma: float,
-                    r1_weight: float) -> tuple[torch.Tensor, dict]:
-    """Logistic D loss; `r1_weight` = interval on lazy-R1 steps, 0 otherwise."""
+                    r1_weight: float, size_ratio: float = 1.0) -> tuple[torch.Tensor, dict]:
+    """Logistic D loss; `r1_weight` = interval on lazy-R1 steps, 0 otherwise. `size_ratio`: as
+    for `d_loss_wgan_gp`, the R1 gradient is taken as on full-size upscaled reals."""
     do_r1 = r1_gamma > 0 and r1_weight > 0
     real = real.detach().requires_grad_(do_r1)
     fake_logits = discriminate(D, fake.detach(), c)
@@ -107,7 +96,7 @@ def d_loss_logistic(D, real: torch.Tensor, fake: torch.Tensor, c, *, r1_gamma: f
              "D_fake": fake_logits.mean().detach()}
     if do_r1:
         grad, = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-        penalty = grad.square().sum(dim=[1, 2, 3])                               # [N]
+        penalty = (grad * size_ratio).square().sum(dim=[1, 2, 3])                # [N]
         loss = loss + penalty * (r1_gamma / 2) * r1_weight
         stats["r1_penalty"] = penalty.mean().detach()
     return loss.mean(), stats
@@ -116,7 +105,7 @@ def d_loss_logistic(D, real: torch.Tensor, fake: torch.Tensor, c, *, r1_gamma: f
 def d_loss_wgan_gp(D, real: torch.Tensor, fake: torch.Tensor, c, *, gp_lambda: float,
                    gp_target: float, drift_epsilon: float, gen: torch.Generator,
                    size_ratio: float = 1.0) -> tuple[torch.Tensor, dict]:
-    """WGAN-GP with drift. `size_ratio` = resolution / target while growing: NVIDIA's PGGAN takes
+    """WGAN-GP with drift. `size_ratio` = resolution / target while growing: NVIDIA's code takes
     the gradient on full-size (nearest-upscaled) images, whose norm is that ratio times ours."""
     real, fake = real.detach(), fake.detach()
     fake_scores = discriminate(D, fake, c)
