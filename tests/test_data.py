@@ -14,6 +14,7 @@ from trainer.data import DatasetError, FACTORS, SyntheticFaces, open_dataset, th
 from trainer.data.folder import load_images
 from trainer.data.report import (CORRUPT, NO_CLASS_FOLDER, NOT_AN_IMAGE, TOO_SMALL,
                                  UNSUPPORTED)
+from trainer.data.face_texture import BACKGROUNDS, FaceTexture
 from trainer.data.synthetic_faces import FaceFactors, draw_face
 
 
@@ -125,6 +126,48 @@ def test_any_resolution_draws_the_same_face(res):
         k = 256 // res
         small_from_big = big.reshape(res, k, res, k, 3).mean(axis=(1, 3))
         assert np.abs(small_from_big - img).mean() < 6.0
+
+
+def _detail(img: np.ndarray) -> float:
+    """Mean |luma - its 3x3 box blur|: the energy at the one-to-two-pixel scale."""
+    y = _luma(img)
+    p = np.pad(y, 1, mode="edge")
+    blur = sum(p[i:i + y.shape[0], j:j + y.shape[1]] for i in range(3) for j in range(3)) / 9
+    return float(np.abs(y - blur).mean())
+
+
+def test_texture_adds_fine_detail_and_keeps_the_factors():
+    plain = SyntheticFaces(64, size=24, seed=2)
+    textured = SyntheticFaces(64, size=24, seed=2, texture=True)
+    np.testing.assert_array_equal(textured.labels_array(), plain.labels_array())
+    np.testing.assert_array_equal(open_dataset("synthetic:faces?n=24&seed=2&texture=0", 64)[5][0],
+                                  plain[5][0])
+    np.testing.assert_array_equal(open_dataset("synthetic:faces?n=24&seed=2&texture=1", 64)[5][0],
+                                  textured[5][0])
+    gain = [_detail(textured[i][0]) / _detail(plain[i][0]) for i in range(24)]
+    assert np.median(gain) > 1.5
+    # Texture changes small-scale detail, not the face: at 8x8 (box-reduced) a textured face is
+    # much closer to its plain self than any two plain faces are to each other.
+    def coarse(img):
+        return img.reshape(8, 8, 8, 8, 3).mean(axis=(1, 3))
+    own = [np.abs(coarse(textured[i][0]) - coarse(plain[i][0])).mean() for i in range(24)]
+    others = [np.abs(coarse(plain[i][0]) - coarse(plain[i + 1][0])).mean() for i in range(23)]
+    assert max(own) < 0.5 * np.median(others)
+
+
+@pytest.mark.parametrize("kind", BACKGROUNDS[1:])
+def test_each_background_texture_is_fine_scale(kind):
+    """Every background pattern is visible in the corner (background only) and repeats within a
+    few pixels; grain is different for another grain seed."""
+    flat = draw_face(BASE, 64, texture=FaceTexture())
+    tex = FaceTexture(background=BACKGROUNDS.index(kind), background_contrast=0.2)
+    img = draw_face(BASE, 64, texture=tex)
+    corner, flat_corner = img[:12, :12].astype(np.float32), flat[:12, :12].astype(np.float32)
+    assert flat_corner.std(axis=(0, 1)).max() < 0.5 < corner.std(axis=(0, 1)).min()
+    assert _detail(img[:12, :12]) > 2.0
+    if kind == "grain":
+        other = draw_face(BASE, 64, texture=dataclasses.replace(tex, grain_seed=1))
+        assert np.abs(other[:12, :12].astype(np.float32) - corner).mean() > 2.0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -278,7 +321,8 @@ def test_synthetic_spec_options():
     assert len(open_dataset("synthetic:faces", 16, max_images=20)) == 20
     assert open_dataset("synthetic:faces?n=5&class=glasses", 16).class_names == ("no", "yes")
     for bad, match in [("synthetic:cats", "unknown synthetic"), ("synthetic:faces?size=3", "unknown option"),
-                       ("synthetic:faces?n=x", "integers"), ("synthetic:faces?class=tilt", "categorical")]:
+                       ("synthetic:faces?n=x", "integers"), ("synthetic:faces?class=tilt", "categorical"),
+                       ("synthetic:faces?texture=yes", "texture must be 0 or 1")]:
         with pytest.raises(DatasetError, match=match):
             open_dataset(bad, 16)
 

@@ -5,8 +5,9 @@
 - a folder: every png/jpg/jpeg/webp/bmp below it (recursively), see ``trainer.data.folder``;
 - a ``.zip`` file: the same, for the archive's members;
 - ``synthetic:faces``, optionally with query options ``n`` (number of faces, default 10000),
-  ``seed`` (default: the ``seed`` argument) and ``class`` (the categorical factor used as the
-  class label, default ``hair_colour``), e.g. ``synthetic:faces?n=20000&seed=3``.
+  ``seed`` (default: the ``seed`` argument), ``class`` (the categorical factor used as the
+  class label, default ``hair_colour``) and ``texture`` (1: add fine-scale patterns, default 0),
+  e.g. ``synthetic:faces?n=20000&seed=3&texture=1``.
 
 Every image ends up as uint8 [R, R, 3] in memory; ``Dataset.sample`` turns a random batch into
 float32 [N, 3, r, r] in [-1, 1] (see ``trainer.data.dataset``).
@@ -24,13 +25,14 @@ __all__ = ["open_dataset", "thumbnails", "Dataset", "DatasetError", "DatasetRepo
            "FACTORS", "FACTOR_NAMES", "downsample_box", "SYNTHETIC_DEFAULT_SIZE"]
 
 SYNTHETIC_DEFAULT_SIZE = 10000
-_SYNTHETIC_OPTIONS = ("n", "seed", "class")
+_SYNTHETIC_OPTIONS = ("n", "seed", "class", "texture")
 
 
 def open_dataset(spec: str, resolution: int, *, xflip: bool = False, seed: int = 0,
                  max_images: int | None = None, labels: bool = False,
                  cache_dir: str | os.PathLike | None = None) -> Dataset:
-    """Open a folder, a .zip or ``synthetic:faces[?n=N&seed=S&class=FACTOR]`` at ``resolution``.
+    """Open a folder, a .zip or ``synthetic:faces[?n=N&seed=S&class=FACTOR&texture=0|1]`` at
+    ``resolution``.
 
     xflip: sample() mirrors each image with probability 1/2 (drawn from the sampling generator).
     seed: the synthetic faces' seed unless the spec gives one (folders ignore it).
@@ -80,14 +82,19 @@ def _open_synthetic(spec: str, resolution: int, *, xflip: bool, seed: int,
         raise DatasetError(f"n and seed must be integers in {spec!r}") from None
     if n < 1:
         raise DatasetError(f"n must be at least 1 in {spec!r}")
+    texture = opts.get("texture", "0")
+    if texture not in ("0", "1"):
+        raise DatasetError(f"texture must be 0 or 1 in {spec!r}, got {texture!r}")
     if max_images is not None:
         n = min(n, int(max_images))
     try:
         faces = SyntheticFaces(resolution, size=n, seed=seed,
-                               class_factor=opts.get("class", "hair_colour"))
+                               class_factor=opts.get("class", "hair_colour"),
+                               texture=texture == "1")
     except ValueError as e:
         raise DatasetError(f"{spec}: {e}") from None
-    report = DatasetReport(source=f"synthetic:faces?n={n}&seed={seed}", resolution=resolution,
+    report = DatasetReport(source=f"synthetic:faces?n={n}&seed={seed}"
+                                  + ("&texture=1" if faces.texture else ""), resolution=resolution,
                            usable=n)
     report.notes.append("faces are drawn on first use" + (", then kept in memory" if faces.cached
                                                           else " (too many to keep in memory)"))

@@ -13,6 +13,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .face_factors import SKIN_STOPS, HAIR_RGB, HAIR_STYLES, FaceFactors
+from .face_texture import (FaceTexture, background_layer, freckle_spots, hair_layer,
+                           shirt_layer)
 
 SUPERSAMPLE = 4
 
@@ -44,8 +46,9 @@ def _arc(cx, cy, rx, ry, t0, t1, n=24) -> np.ndarray:
 class _Painter:
     """Draws point lists in local face coordinates onto a supersampled canvas."""
 
-    def __init__(self, draw: ImageDraw.ImageDraw, size: int):
-        self.draw, self.size = draw, size
+    def __init__(self, image: Image.Image, size: int):
+        self.image, self.size = image, size
+        self.draw = ImageDraw.Draw(image, "RGBA")
         self.set_frame(0.5, 0.5, 0.0, 0.0, 0.0)
 
     def set_frame(self, cx: float, cy: float, angle_deg: float, px: float, py: float) -> None:
@@ -61,6 +64,15 @@ class _Painter:
 
     def poly(self, pts: np.ndarray, fill) -> None:
         self.draw.polygon(self._xy(pts), fill=fill)
+
+    def poly_filled_with(self, pts: np.ndarray, layer: np.ndarray | None, fill) -> None:
+        """The polygon filled from `layer` ([size, size, 3] RGB), or with `fill` if layer is None."""
+        if layer is None:
+            return self.poly(pts, fill)
+        mask = Image.new("L", self.image.size, 0)
+        ImageDraw.Draw(mask).polygon(self._xy(pts), fill=255)
+        self.image.paste(Image.fromarray(np.clip(layer, 0, 255).round().astype(np.uint8)),
+                         (0, 0), mask)
 
     def line(self, pts: np.ndarray, fill, width: float) -> None:
         # No rounded joints: on these gently bending curves the joint gaps are far below one
@@ -93,13 +105,18 @@ def _hair_cap(a: float, b: float, parting: float, bumpy: bool) -> np.ndarray:
     return np.concatenate([outer, side_r, fringe, side_l])
 
 
-def draw_face(f: FaceFactors, resolution: int, supersample: int = SUPERSAMPLE) -> np.ndarray:
-    """Render one face as a uint8 [resolution, resolution, 3] array."""
+def draw_face(f: FaceFactors, resolution: int, supersample: int = SUPERSAMPLE,
+              texture: FaceTexture | None = None) -> np.ndarray:
+    """Render one face as a uint8 [resolution, resolution, 3] array; `texture` adds fine-scale
+    patterns (trainer.data.face_texture), None draws the flat-colour face."""
     size = int(resolution) * supersample
     bg = _hsv(f.background_hue, 0.38, 0.88)
-    img = Image.new("RGB", (size, size), bg)
-    draw = ImageDraw.Draw(img, "RGBA")
-    p = _Painter(draw, size)
+    if texture is None:
+        img = Image.new("RGB", (size, size), bg)
+    else:
+        layer = background_layer(texture, bg, size, supersample)
+        img = Image.fromarray(np.clip(layer, 0, 255).round().astype(np.uint8))
+    p = _Painter(img, size)
 
     k = f.skin_tone * (len(SKIN_STOPS) - 1)
     i0 = min(int(k), len(SKIN_STOPS) - 2)
@@ -121,7 +138,9 @@ def draw_face(f: FaceFactors, resolution: int, supersample: int = SUPERSAMPLE) -
                                [[a + 0.08, b + 0.3], [-a - 0.08, b + 0.3]]])
         p.poly(back, _rgb(hair_dark))
     p.set_frame(cx, cy, 0.0, 0.0, 0.0)
-    p.poly(_ellipse(0.0, b + 0.36, 0.36, 0.24), _hsv(f.shirt_hue, 0.5, 0.7))
+    shirt = _hsv(f.shirt_hue, 0.5, 0.7)
+    p.poly_filled_with(_ellipse(0.0, b + 0.36, 0.36, 0.24),
+                       None if texture is None else shirt_layer(texture, shirt, size), shirt)
     p.set_frame(cx, cy, f.tilt, 0.0, 0.8 * b)
     if style == "curly":
         t = np.linspace(0.0, 2.0 * math.pi, 72, endpoint=False)
@@ -143,10 +162,15 @@ def draw_face(f: FaceFactors, resolution: int, supersample: int = SUPERSAMPLE) -
         for side in (-1.0, 1.0):
             p.poly(_ellipse(side * 0.55 * a, 0.09, 0.035, 0.022, 20),
                    (230, 90, 100, int(120 * f.blush)))
+    if texture is not None:
+        for x, y in freckle_spots(texture, a, b):
+            p.poly(_ellipse(x, y, 0.007, 0.007, 8), _rgb(skin * 0.62) + (170,))
 
     # Hair in front.
     if style != "none":
-        p.poly(_hair_cap(a, b, f.parting, bumpy=(style == "curly")), _rgb(hair))
+        p.poly_filled_with(_hair_cap(a, b, f.parting, bumpy=(style == "curly")),
+                           None if texture is None else hair_layer(texture, hair, size),
+                           _rgb(hair))
         if style == "long":
             for side in (-1.0, 1.0):
                 lock = np.array([[side * (a + 0.02), -0.05], [side * (a - 0.02), 0.02],

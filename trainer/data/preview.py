@@ -1,7 +1,8 @@
 """Write a grid PNG of the first images of any dataset spec.
 
 ``python -m trainer.data.preview OUT.png --data synthetic:faces --res 64 --rows 6 --cols 12``
-(docs/synthetic_faces_grid.png is made this way). Prints the dataset report.
+(docs/synthetic_faces_grid.png is made this way, and docs/synthetic_faces_textured.png with
+``--data "synthetic:faces?texture=1"``). Prints the dataset report.
 """
 from __future__ import annotations
 

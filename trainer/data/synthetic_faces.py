@@ -25,6 +25,10 @@ glasses        bool        0 or 1
 ============== =========== =============================================================
 
 Nuisance variation that is not a label: shirt colour, blush, hair parting side, hair shade.
+
+``texture=True`` adds fine-scale patterns from a separate random stream (background grain, stripes
+or dots; patterned shirts; freckles; hair strands: see trainer.data.face_texture); the factors,
+and so the labels, stay those of the plain dataset.
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from dataclasses import astuple
 import numpy as np
 
 from .face_drawing import SUPERSAMPLE, draw_face
+from .face_texture import FaceTexture, texture_for
 from .face_factors import (FACTOR_NAMES, FACTORS, HAIR_COLOURS, HAIR_STYLES, FaceFactors,
                            factors_for, sample_factors)
 
@@ -52,7 +57,7 @@ class SyntheticFaces:
     class_names = HAIR_COLOURS
 
     def __init__(self, resolution: int, size: int = 10000, seed: int = 0,
-                 class_factor: str = "hair_colour"):
+                 class_factor: str = "hair_colour", texture: bool = False):
         if not 4 <= int(resolution) <= 4096:
             raise ValueError(f"synthetic:faces resolution must be 4..4096, got {resolution}")
         if int(size) < 1:
@@ -62,7 +67,7 @@ class SyntheticFaces:
                              f"({', '.join(n for n, v in FACTORS.items() if v[0] != 'continuous')})"
                              f", got {class_factor!r}")
         self.resolution, self.size, self.seed = int(resolution), int(size), int(seed)
-        self.class_factor = class_factor
+        self.class_factor, self.texture = class_factor, bool(texture)
         kind = FACTORS[class_factor]
         self.class_names = tuple(kind[1]) if kind[0] == "categorical" else ("no", "yes")
         self._factors: list[FaceFactors | None] = [None] * self.size
@@ -83,6 +88,13 @@ class SyntheticFaces:
             f = self._factors[i] = factors_for(self.seed, i)
         return f
 
+    def texture_of(self, i: int) -> FaceTexture | None:
+        """Image i's fine-scale texture, or None for a plain (flat-colour) dataset."""
+        return texture_for(self.seed, self._check(i)) if self.texture else None
+
+    def _draw(self, i: int) -> np.ndarray:
+        return draw_face(self.factors(i), self.resolution, texture=self.texture_of(i))
+
     def __getitem__(self, i: int) -> tuple[np.ndarray, dict]:
         f = self.factors(i)
         return self.image(i), f.labels()
@@ -94,9 +106,9 @@ class SyntheticFaces:
         """[n, R, R, 3] uint8 for the given indices; drawn on first use, then kept (see CACHE_BYTES)."""
         idx = np.asarray(idx, dtype=np.int64)
         if self._cache is None:
-            return np.stack([draw_face(self.factors(i), self.resolution) for i in idx.tolist()])
+            return np.stack([self._draw(i) for i in idx.tolist()])
         for i in np.unique(idx[~self._drawn[idx]]).tolist():
-            self._cache[i] = draw_face(self.factors(i), self.resolution)
+            self._cache[i] = self._draw(i)
             self._drawn[i] = True
         return self._cache[idx]
 
@@ -144,9 +156,10 @@ class SyntheticFaces:
         return i
 
 
-def sample_grid(resolution: int = 64, rows: int = 6, cols: int = 10, seed: int = 0) -> np.ndarray:
+def sample_grid(resolution: int = 64, rows: int = 6, cols: int = 10, seed: int = 0,
+                texture: bool = False) -> np.ndarray:
     """A [rows*res, cols*res, 3] uint8 grid of the first rows*cols faces."""
-    ds = SyntheticFaces(resolution, size=rows * cols, seed=seed)
+    ds = SyntheticFaces(resolution, size=rows * cols, seed=seed, texture=texture)
     grid = np.zeros((rows * resolution, cols * resolution, 3), dtype=np.uint8)
     for i in range(rows * cols):
         r, c = divmod(i, cols)
