@@ -27,6 +27,11 @@ def _hsv(h: float, s: float, v: float) -> tuple[int, int, int]:
     return _rgb(np.array(colorsys.hsv_to_rgb(h % 1.0, s, v)) * 255.0)
 
 
+def _image(layer: np.ndarray) -> Image.Image:
+    """RGB image from a float [H, W, 3] layer (rounded, clipped to 0..255)."""
+    return Image.fromarray((np.clip(layer, 0.0, 255.0) + 0.5).astype(np.uint8))
+
+
 _UNIT_CIRCLES: dict[int, np.ndarray] = {}
 
 
@@ -71,8 +76,7 @@ class _Painter:
             return self.poly(pts, fill)
         mask = Image.new("L", self.image.size, 0)
         ImageDraw.Draw(mask).polygon(self._xy(pts), fill=255)
-        self.image.paste(Image.fromarray(np.clip(layer, 0, 255).round().astype(np.uint8)),
-                         (0, 0), mask)
+        self.image.paste(_image(layer), (0, 0), mask)
 
     def line(self, pts: np.ndarray, fill, width: float) -> None:
         # No rounded joints: on these gently bending curves the joint gaps are far below one
@@ -114,8 +118,7 @@ def draw_face(f: FaceFactors, resolution: int, supersample: int = SUPERSAMPLE,
     if texture is None:
         img = Image.new("RGB", (size, size), bg)
     else:
-        layer = background_layer(texture, bg, size, supersample)
-        img = Image.fromarray(np.clip(layer, 0, 255).round().astype(np.uint8))
+        img = _image(background_layer(texture, bg, size, supersample))
     p = _Painter(img, size)
 
     k = f.skin_tone * (len(SKIN_STOPS) - 1)
