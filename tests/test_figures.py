@@ -9,7 +9,8 @@ from ganstudio.core.checkpoint import save_generator
 from ganstudio.core.face_reader import load_face_reader
 from ganstudio.core.figures import (factor_change, group_edit_strip, group_factor_changes,
                                     group_indices, group_influence, mixed_ws, render, sample_grid,
-                                    style_mixing_grid, tile, ws_for_seeds)
+                                    skip_path_shares, style_mixing_grid, tile, ws_for_seeds)
+from ganstudio.core.stylegan1 import StyleGANConfig, StyleGANGenerator
 from ganstudio.render.models import default_face_reader_file
 from tiny_models import tiny_stylegan2
 
@@ -79,6 +80,18 @@ def test_group_influence_measures_what_each_group_carries():
         if name.endswith("affine.weight"):
             p.data.zero_()                                          # styles ignore w
     assert all(v == 0 for v in group_influence(G, pairs=8).values())
+
+
+def test_skip_path_shares_see_what_each_resolution_paints():
+    G = tiny_stylegan2(res=R)
+    shares = skip_path_shares(G, samples=16)
+    assert list(shares) == [4, 8, 16] and shares[16] == (1.0, 1.0)
+    assert all(0 < p < 1 for p, _ in (shares[4], shares[8]))
+    G.synthesis.b16.torgb.weight.data.zero_()                  # the 16² toRGB adds nothing but
+    shares = skip_path_shares(G, samples=16)                   # its bias: 8² has painted it all
+    assert np.allclose(shares[8], (1.0, 1.0), atol=1e-5) and shares[4][0] < 0.99
+    v1 = StyleGANGenerator(StyleGANConfig(img_resolution=R, z_dim=8, w_dim=8, channel_base=64))
+    assert skip_path_shares(v1.eval(), samples=4) == {}                  # no skip path
 
 
 def test_factor_change_is_a_fraction_of_each_factor_s_range():

@@ -14,7 +14,8 @@ from ganstudio.core.checkpoint import atomic_write
 from ganstudio.core.directions import DirectionError
 from ganstudio.core.face_reader import load_face_reader
 from ganstudio.core.figures import (group_edit_strip, group_factor_changes, group_indices,
-                                   group_influence, sample_grid, style_mixing_grid)
+                                   group_influence, sample_grid, skip_path_shares,
+                                   style_mixing_grid)
 from ganstudio.render.models import default_face_reader_file
 
 from ._model import CommandError, load_model, pick_device
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         strip, labels = group_edit_strip(G, s, truncation_psi=args.trunc)
         save_png(out / "group_edits.png", strip, args.scale)
         influence = group_influence(G, args.pairs) if args.pairs > 0 else {}
+        shares = skip_path_shares(G, 2 * args.pairs) if args.pairs > 0 else {}
         factors = {}
         if args.factors:
             reader = load_face_reader(default_face_reader_file())       # reads on the CPU
@@ -76,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
     if influence:
         print(f"what each group carries (mean |Δ| 0–255 when its ws come from another seed, "
               f"{args.pairs} pairs): " + ", ".join(f"{g} {v:.1f}" for g, v in influence.items()))
+    if shares:
+        print(f"how much of the images' variation is painted by each resolution's toRGB and those "
+              f"below it (R² of the image so far, pixels / mean colour, {2 * args.pairs} samples): "
+              + ", ".join(f"{r}² {p:.2f}/{c:.2f}" for r, (p, c) in shares.items()))
     if factors:
         print_factor_table(factors)
     return 0

@@ -7,6 +7,7 @@ middle or fine, from the generator's layer table). The edit strip: one row per g
 latent moved along that group's own top SeFa direction (what those layers react to most).
 `group_influence` puts a number on what each group carries, and `group_factor_changes` says
 which of a synthetic face's factors (as a face reader reads them) each group moves.
+`skip_path_shares` says which resolutions of a skip generator (StyleGAN2) paint the picture.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import torch
 
 from .directions import sample_w, sefa_directions
 from .interface import GeneratorBase
+from .layers import upsample2d
 from .latents import z_from_seed
 
 GROUPS = ("coarse", "middle", "fine")
@@ -149,4 +151,35 @@ def group_factor_changes(G: GeneratorBase, reader, pairs: int = 100, seed: int =
         moved = read(mixed_ws(a, b, idx))
         out[group] = {name: factor_change(spec, base[name], moved[name])
                       for name, spec in reader.factors.items()}
+    return out
+
+
+@torch.no_grad()
+def skip_path_shares(G: GeneratorBase, samples: int = 200, seed: int = 1000
+                     ) -> dict[int, tuple[float, float]]:
+    """{resolution: (pixels, colour)} for a StyleGAN2 (skip toRGB) generator, {} for others.
+
+    A skip generator's image is the sum of every block's toRGB output, upsampled. For each block
+    this is how much of the final image is already there once that block's toRGB has added its
+    part: R² of the image so far (upsampled to full size) against the final image, over all
+    pixels, and over each image's mean colour. A resolution whose row barely rises paints little,
+    so the styles that feed it (its toRGB's w) can change little of what it shows."""
+    if G.arch != "stylegan2":
+        return {}
+    syn = G.synthesis
+    ws = ws_for_seeds(G, range(seed, seed + samples))
+    so_far: dict[int, torch.Tensor] = {}
+    final = syn(ws, noise_mode="const", on_block=lambda i, x, img: so_far.__setitem__(
+        syn.block_resolutions[i], img))
+    final_colour = final.mean(dim=(2, 3))
+    filt = syn.blocks()[0].resample_filter
+
+    def r2(target: torch.Tensor, approx: torch.Tensor) -> float:
+        return float(1 - (target - approx).var(dim=0).sum() / target.var(dim=0).sum())
+
+    out = {}
+    for res, img in so_far.items():
+        while img.shape[-1] < final.shape[-1]:
+            img = upsample2d(img, filt)
+        out[res] = (r2(final.flatten(1), img.flatten(1)), r2(final_colour, img.mean(dim=(2, 3))))
     return out
