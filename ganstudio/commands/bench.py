@@ -1,16 +1,19 @@
-"""`ganstudio bench render|train`: measured speed on this machine, as a table (and JSON)."""
+"""`ganstudio bench render|train|data`: measured speed on this machine, as a table (and JSON)."""
 from __future__ import annotations
 
 import argparse
 import importlib
 
-TARGETS = {"render": "ganstudio.render.benchmark", "train": "trainer.benchmark"}
+TARGETS = {"render": "ganstudio.render.benchmark", "train": "trainer.benchmark",
+           "data": "trainer.data.benchmark"}
+HELP = {"render": "benchmark rendering", "train": "benchmark training",
+        "data": "benchmark the data pipeline (drawing synthetic faces, decoding, sampling)"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="target", required=True)
     for name, module_name in TARGETS.items():
-        p = sub.add_parser(name, help=f"benchmark {name}ing")
+        p = sub.add_parser(name, help=HELP[name])
         p.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
         p.add_argument("--device", default=None, help="auto | cpu | cuda | mps")
         try:

@@ -1,6 +1,7 @@
 """Data pipeline speed on this machine: drawing synthetic faces, decoding a folder, sampling.
 
-Run ``python -m trainer.data.benchmark [--json FILE] [--count N]``; prints a table (and JSON).
+Run ``ganstudio bench data [--json FILE] [--count N]`` (or ``python -m trainer.data.benchmark``);
+prints a table (and JSON).
 Follows the ``ganstudio bench`` module protocol (add_arguments(parser), run(args)).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from PIL import Image
 
 from .folder import load_images
+from .face_texture import texture_for
 from .synthetic_faces import SyntheticFaces, draw_face, factors_for
 
 
@@ -56,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
         factors = [factors_for(0, i) for i in range(n)]
         r = _timed(lambda: [draw_face(f, res) for f in factors], n)
         rows.append({"task": f"draw synthetic face {res}x{res}", **r})
+        textures = [texture_for(0, i) for i in range(n)]
+        r = _timed(lambda: [draw_face(f, res, texture=t) for f, t in zip(factors, textures)], n)
+        rows.append({"task": f"draw textured face {res}x{res} (texture=1)", **r})
     with tempfile.TemporaryDirectory() as tmp:
         m = max(50, n // 3)
         for i in range(m):
