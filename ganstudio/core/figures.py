@@ -155,7 +155,7 @@ def group_factor_changes(G: GeneratorBase, reader, pairs: int = 100, seed: int =
 
 
 @torch.no_grad()
-def skip_path_shares(G: GeneratorBase, samples: int = 200, seed: int = 1000
+def skip_path_shares(G: GeneratorBase, samples: int = 200, seed: int = 1000, batch: int = 16
                      ) -> dict[int, tuple[float, float]]:
     """{resolution: (pixels, colour)} for a StyleGAN2 (skip toRGB) generator, {} for others.
 
@@ -167,19 +167,32 @@ def skip_path_shares(G: GeneratorBase, samples: int = 200, seed: int = 1000
     if G.arch != "stylegan2":
         return {}
     syn = G.synthesis
-    ws = ws_for_seeds(G, range(seed, seed + samples))
-    so_far: dict[int, torch.Tensor] = {}
-    final = syn(ws, noise_mode="const", on_block=lambda i, x, img: so_far.__setitem__(
-        syn.block_resolutions[i], img))
-    final_colour = final.mean(dim=(2, 3))
     filt = syn.blocks()[0].resample_filter
+    moments: dict[tuple, list] = {}                    # key → [n, Σx, Σx²] over samples
 
-    def r2(target: torch.Tensor, approx: torch.Tensor) -> float:
-        return float(1 - (target - approx).var(dim=0).sum() / target.var(dim=0).sum())
+    def add(key, x: torch.Tensor) -> None:
+        m = moments.setdefault(key, [0, 0.0, 0.0])
+        x = x.double()
+        m[0] += len(x)
+        m[1] = m[1] + x.sum(0)
+        m[2] = m[2] + (x * x).sum(0)
 
-    out = {}
-    for res, img in so_far.items():
-        while img.shape[-1] < final.shape[-1]:
-            img = upsample2d(img, filt)
-        out[res] = (r2(final.flatten(1), img.flatten(1)), r2(final_colour, img.mean(dim=(2, 3))))
-    return out
+    def variance(key) -> float:
+        n, s1, s2 = moments[key]
+        return float((s2 / n - (s1 / n) ** 2).sum())
+
+    for start in range(seed, seed + samples, batch):
+        ws = ws_for_seeds(G, range(start, min(start + batch, seed + samples)))
+        so_far: dict[int, torch.Tensor] = {}
+        final = syn(ws, noise_mode="const", on_block=lambda i, x, img: so_far.__setitem__(
+            syn.block_resolutions[i], img))
+        add("final", final.flatten(1))
+        add("final colour", final.mean(dim=(2, 3)))
+        for res, img in so_far.items():
+            while img.shape[-1] < final.shape[-1]:
+                img = upsample2d(img, filt)
+            add(res, (final - img).flatten(1))
+            add((res, "colour"), (final - img).mean(dim=(2, 3)))
+    return {res: (1 - variance(res) / variance("final"),
+                  1 - variance((res, "colour")) / variance("final colour"))
+            for res in syn.block_resolutions}

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .folder import load_images
 from .face_texture import texture_for
+from .folder import load_images
 from .synthetic_faces import SyntheticFaces, draw_face, factors_for
 
 
