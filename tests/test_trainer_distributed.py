@@ -15,7 +15,9 @@ def test_two_processes_keep_identical_weights(tmp_path):
            str(HERE / "trainer_ddp_worker.py"), str(tmp_path), "3"]
     proc = subprocess.run(cmd, cwd=HERE.parent, env=env, capture_output=True, text=True,
                           timeout=180)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    written = sorted(p.name for p in tmp_path.glob("rank*.txt"))
+    assert proc.returncode == 0, (f"rc {proc.returncode}, wrote {written}\n"
+                                  + proc.stderr[:2000] + "\n…\n" + proc.stderr[-2000:])
     ranks = [(tmp_path / f"rank{r}.txt").read_text().split() for r in (0, 1)]
     assert [r[0] for r in ranks] == ["2", "2"]
     assert ranks[0][1] == ranks[1][1]            # same start (seeded build / broadcast)

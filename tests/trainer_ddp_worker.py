@@ -33,6 +33,7 @@ def main() -> None:
     trainer.save()
     (out / f"rank{env.rank}.txt").write_text(f"{env.world_size} {start} {weights_hash(trainer)}")
     dist.shutdown()
+    dist.exit_process(0)
 
 
 if __name__ == "__main__":

@@ -190,5 +190,15 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if result.status == "failed" else 0
 
 
+def entry() -> None:
+    """The `ganstudio-train` / `python -m trainer` entry point: `main`, then the exit code; a
+    torchrun worker leaves through `distributed.exit_process`."""
+    from . import distributed as dist
+    code = main()
+    if dist.env_from_torchrun().enabled:
+        dist.exit_process(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
