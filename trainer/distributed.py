@@ -58,7 +58,7 @@ def init(env: DistEnv, device: torch.device) -> None:
 def shutdown() -> None:
     """Leave the process group after a normal run. The barrier first: a gloo rank that tears its
     connections down while its peer is still finishing (rank 0 saving) can abort at exit with
-    "terminate called without an active exception"; CI saw it once under load."""
+    "terminate called without an active exception" (see `exit_process` for what remains)."""
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()

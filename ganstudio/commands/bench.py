@@ -4,16 +4,18 @@ from __future__ import annotations
 import argparse
 import importlib
 
-TARGETS = {"render": "ganstudio.render.benchmark", "train": "trainer.benchmark",
-           "data": "trainer.data.benchmark"}
-HELP = {"render": "benchmark rendering", "train": "benchmark training",
-        "data": "benchmark the data pipeline (drawing synthetic faces, decoding, sampling)"}
+TARGETS = {  # name → (module, help)
+    "render": ("ganstudio.render.benchmark", "benchmark rendering"),
+    "train": ("trainer.benchmark", "benchmark training"),
+    "data": ("trainer.data.benchmark",
+             "benchmark the data pipeline (drawing synthetic faces, decoding, sampling)"),
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="target", required=True)
-    for name, module_name in TARGETS.items():
-        p = sub.add_parser(name, help=HELP[name])
+    for name, (module_name, help_text) in TARGETS.items():
+        p = sub.add_parser(name, help=help_text)
         p.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
         p.add_argument("--device", default=None, help="auto | cpu | cuda | mps")
         try:
@@ -24,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        module = importlib.import_module(TARGETS[args.target])
+        module = importlib.import_module(TARGETS[args.target][0])
     except ModuleNotFoundError:
         print(f"ganstudio bench {args.target}: not available yet")
         return 2

@@ -191,8 +191,9 @@ def skip_path_shares(G: GeneratorBase, samples: int = 200, seed: int = 1000, bat
         for res, img in so_far.items():
             while img.shape[-1] < final.shape[-1]:
                 img = upsample2d(img, filt)
-            add(res, (final - img).flatten(1))
-            add((res, "colour"), (final - img).mean(dim=(2, 3)))
+            residual = final - img
+            add(res, residual.flatten(1))
+            add((res, "colour"), residual.mean(dim=(2, 3)))
     return {res: (1 - variance(res) / variance("final"),
                   1 - variance((res, "colour")) / variance("final colour"))
             for res in syn.block_resolutions}
